@@ -1,0 +1,58 @@
+package org.sparkzoo.jobs;
+
+import org.apache.spark.sql.SparkSession;
+import org.sparkzoo.jobs.cli.Cli;
+import org.sparkzoo.jobs.eval.EvalOptions;
+import org.sparkzoo.jobs.eval.EvalReport;
+import org.sparkzoo.jobs.eval.EvalResult;
+import org.sparkzoo.jobs.eval.Evaluator;
+import org.sparkzoo.models.NativeKernels;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** eval-job: top-1 / top-5, per class, confusion and ensembles of checkpoints over the validation shards. */
+public final class EvalJob {
+    private EvalJob() {
+    }
+
+    static Cli<EvalOptions> cli() {
+        EvalOptions d = new EvalOptions();
+        return new Cli<EvalOptions>("eval-job", "distributed top-1/top-5, per-class and ensemble evaluation of trained models")
+                .string("checkpoints", "<uri,uri,...>", null, "model.zip or checkpoint files; several make an ensemble",
+                        (o, v) -> o.checkpoints = Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toList()))
+                .string("data", "<uri>", null, "dataset folder written by prep-job", (o, v) -> o.data = v)
+                .string("output", "<uri>", null, "report folder: metrics.json, report.md, report.html, PNG charts", (o, v) -> o.output = v)
+                .string("split", "<name>", d.split, "split of the manifest to evaluate", (o, v) -> o.split = v)
+                .choice("views", List.of("center"), d.views, "test-time views averaged per image", (o, v) -> o.views = v)
+                .choice("ensemble", List.of("mean", "weighted", "vote"), d.ensemble, "how members are combined", (o, v) -> o.ensemble = v)
+                .string("weights", "<w,w,...>", "", "member weights for --ensemble weighted",
+                        (o, v) -> o.weights = Arrays.stream(v.split(",")).map(String::trim).map(Double::parseDouble).collect(Collectors.toList()))
+                .decimal("resize-ratio", String.format(Locale.ROOT, "%.4f (256/224)", d.resizeRatio),
+                        "resize the short side to ratio x model input before the center crop (1 = no zoom)", (o, v) -> o.resizeRatio = v)
+                .integer("slice-rows", d.sliceRows, "images per task", (o, v) -> o.sliceRows = v)
+                .check(o -> o.checkpoints.isEmpty() ? "--checkpoints is required: one or more model.zip files" : null)
+                .check(o -> o.data == null ? "--data is required: the dataset folder written by prep-job" : null)
+                .check(o -> o.output == null ? "--output is required: the report folder" : null);
+    }
+
+    public static void main(String[] args) {
+        JobMain.run("eval-job", () -> {
+            EvalOptions options = cli().parse(args, new EvalOptions(), System.out);
+            NativeKernels.enable();
+            SparkSession spark = SparkSessions.create("sparkzoo eval-job");
+            try {
+                EvalResult r = Evaluator.evaluate(spark, options.checkpoints, options.data, options);
+                String report = EvalReport.write(r, options, options.output, spark.sparkContext().hadoopConfiguration());
+                for (EvalResult.Scores s : EvalReport.all(r)) {
+                    System.out.printf(Locale.ROOT, "%-28s top-1 %.4f  top-5 %.4f  (%d images)%n", s.name, s.top1, s.top5, s.count);
+                }
+                System.out.println("report: " + report);
+            } finally {
+                spark.stop();
+            }
+        });
+    }
+}

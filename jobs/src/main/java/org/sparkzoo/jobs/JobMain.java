@@ -1,0 +1,65 @@
+package org.sparkzoo.jobs;
+
+import org.sparkzoo.jobs.cli.Cli;
+
+import java.io.FileNotFoundException;
+
+/**
+ * What every job's {@code main} shares: turn a usage error into one line and exit code 2, a user error (missing
+ * path, unknown model, bad data) into one line and exit code 1, and keep stack traces for real bugs.
+ */
+public final class JobMain {
+    private JobMain() {
+    }
+
+    public interface Body {
+        void run() throws Exception;
+    }
+
+    public static void run(String job, Body body) {
+        int code = 0;
+        try {
+            body.run();
+        } catch (Cli.CliExit e) {
+            if (e.getMessage() != null) {
+                System.err.println(e.getMessage());
+            }
+            code = e.code;
+        } catch (UserError | IllegalArgumentException | FileNotFoundException e) {
+            System.err.println(job + ": error: " + e.getMessage());
+            code = 1;
+        } catch (Exception e) {
+            Throwable cause = rootUserError(e);
+            if (cause != null) {
+                System.err.println(job + ": error: " + cause.getMessage());
+            } else {
+                System.err.println(job + ": failed: " + e);
+                e.printStackTrace();
+            }
+            code = 1;
+        }
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    private static Throwable rootUserError(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof UserError || c instanceof FileNotFoundException) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** An error the user can fix; its message names the input and the fix. */
+    public static class UserError extends RuntimeException {
+        public UserError(String message) {
+            super(message);
+        }
+
+        public UserError(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package org.sparkzoo.jobs;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Builds the SparkSession every job runs in, so that what DL4J needs on the executors is there even when the
+ * user submits without this project's {@code conf/spark-defaults.conf}: oneDNN helpers on, the offline time
+ * source for training stats, Kryo with ND4J's registrator, and no locality wait (STACK.md: with the default 3 s
+ * all tasks went to one executor).
+ */
+public final class SparkSessions {
+    public static final String TIME_SOURCE_PROPERTY = "org.deeplearning4j.spark.time.TimeSource";
+    public static final String SYSTEM_CLOCK = "org.deeplearning4j.spark.time.SystemClockTimeSource";
+    static final String[] EXECUTOR_JAVA_OPTIONS = {
+            "-Dorg.eclipse.deeplearning4j.helpers.disable=false",
+            "-D" + TIME_SOURCE_PROPERTY + "=" + SYSTEM_CLOCK,
+    };
+
+    private SparkSessions() {
+    }
+
+    public static SparkSession create(String appName) {
+        // Training stats otherwise ask an NTP pool for the time and die offline.
+        if (System.getProperty(TIME_SOURCE_PROPERTY) == null) {
+            System.setProperty(TIME_SOURCE_PROPERTY, SYSTEM_CLOCK);
+        }
+        SparkConf conf = new SparkConf();
+        conf.setIfMissing("spark.master", "local[*]");
+        conf.setIfMissing("spark.app.name", appName);
+        conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+        conf.setIfMissing("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator");
+        conf.setIfMissing("spark.locality.wait", "0");
+        conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+        String executorOptions = conf.get("spark.executor.extraJavaOptions", "");
+        for (String option : EXECUTOR_JAVA_OPTIONS) {
+            String key = option.substring(0, option.indexOf('=') + 1);
+            if (!executorOptions.contains(key)) {
+                executorOptions = (executorOptions + " " + option).trim();
+            }
+        }
+        conf.set("spark.executor.extraJavaOptions", executorOptions);
+        return SparkSession.builder().config(conf).getOrCreate();
+    }
+
+    public static boolean isLocal(SparkSession spark) {
+        return spark.sparkContext().master().startsWith("local");
+    }
+}

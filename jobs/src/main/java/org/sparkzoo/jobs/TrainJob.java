@@ -1,0 +1,107 @@
+package org.sparkzoo.jobs;
+
+import org.apache.spark.sql.SparkSession;
+import org.sparkzoo.jobs.cli.Cli;
+import org.sparkzoo.jobs.train.Recipes;
+import org.sparkzoo.jobs.train.TrainOptions;
+import org.sparkzoo.jobs.train.Trainer;
+import org.sparkzoo.models.ModelCatalog;
+import org.sparkzoo.models.ModelRegistry;
+import org.sparkzoo.models.NativeKernels;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** train-job: trains a zoo model on prep-job's shards with dl4j-spark's parameter averaging. */
+public final class TrainJob {
+    private TrainJob() {
+    }
+
+    static Cli<TrainOptions> cli() {
+        TrainOptions d = new TrainOptions();
+        return new Cli<TrainOptions>("train-job", "trains a model of the zoo across the cluster by parameter averaging (dl4j-spark)")
+                .string("model", "<name>", d.model, "model to train (--list-models shows the zoo)", (o, v) -> o.model = v)
+                .flag("list-models", "print the zoo: name, family, paper, parameters, multiply-adds, input sizes; then exit", o -> { })
+                .string("data", "<uri>", null, "dataset folder written by prep-job", (o, v) -> o.data = v)
+                .string("output", "<uri>", null, "run folder: checkpoints/, metrics.jsonl, curves, training-stats.html, model.zip", (o, v) -> o.output = v)
+                .string("recipe", "<file>", "conf/recipes/<model or family>.properties", "training recipe (option = value lines); command-line options win", (o, v) -> o.recipe = v)
+                .integer("image-size", "the model's default", "training input side in pixels", (o, v) -> o.imageSize = v)
+                .integer("channels", d.channels, "input channels: 3 (RGB) or 1 (greyscale)", (o, v) -> o.channels = v)
+                .integer("epochs", d.epochs, "epochs to train (in total, counting a resumed run's)", (o, v) -> o.epochs = v)
+                .integer("workers", "Spark's default parallelism", "parallel workers, one Spark task each per round", (o, v) -> o.workers = v)
+                .integer("batch-size-per-worker", d.batchSizePerWorker, "minibatch size of each worker", (o, v) -> o.batchSizePerWorker = v)
+                .integer("averaging-frequency", d.averagingFrequency, "minibatches each worker fits between parameter averagings", (o, v) -> o.averagingFrequency = v)
+                .choice("optimizer", List.of("sgd", "nesterov", "adam"), d.optimizer, "optimizer", (o, v) -> o.optimizer = v)
+                .decimal("momentum", d.momentum, "momentum for nesterov", (o, v) -> o.momentum = v)
+                .decimal("lr", d.lr, "learning rate for a global batch of --lr-reference-batch (linear scaling rule)", (o, v) -> o.lr = v)
+                .integer("lr-reference-batch", d.lrReferenceBatch, "global batch that --lr is meant for; lr scales by workers x batch / this", (o, v) -> o.lrReferenceBatch = v)
+                .decimal("weight-decay", d.weightDecay, "decoupled weight decay", (o, v) -> o.weightDecay = v)
+                .choice("lr-schedule", List.of("step", "cosine", "poly", "constant"), d.lrSchedule, "learning-rate decay after warmup", (o, v) -> o.lrSchedule = v)
+                .integer("lr-step-epochs", d.lrStepEpochs, "step schedule: epochs between decays", (o, v) -> o.lrStepEpochs = v)
+                .decimal("lr-gamma", d.lrGamma, "step schedule: decay factor", (o, v) -> o.lrGamma = v)
+                .decimal("lr-power", d.lrPower, "poly schedule: power", (o, v) -> o.lrPower = v)
+                .decimal("warmup-epochs", d.warmupEpochs, "linear warmup from 1% of the rate, in epochs", (o, v) -> o.warmupEpochs = v)
+                .decimal("label-smoothing", d.labelSmoothing, "label smoothing epsilon", (o, v) -> o.labelSmoothing = v)
+                .decimal("stochastic-depth", d.stochasticDepth, "ResNets: drop rate of the last block (linear decay from 0)", (o, v) -> o.stochasticDepth = v)
+                .decimal("drop-path", d.dropPath, "FractalNet/NASNet: drop-path rate", (o, v) -> o.dropPath = v)
+                .choice("augment", List.of("random-resized-crop", "flip", "none"), d.augment, "online augmentation in the executors", (o, v) -> o.augment = v)
+                .longValue("seed", d.seed, "seed of initialization, data order and augmentation", (o, v) -> o.seed = v)
+                .integer("validate-every", d.validateEvery, "validate on the val split every N epochs; 0 = never", (o, v) -> o.validateEvery = v)
+                .integer("checkpoint-every-rounds", d.checkpointEveryRounds, "also checkpoint every N rounds; 0 = at epoch ends only", (o, v) -> o.checkpointEveryRounds = v)
+                .integer("keep-checkpoints", d.keepCheckpoints, "periodic checkpoints to keep (best.zip and model.zip are kept apart)", (o, v) -> o.keepCheckpoints = v)
+                .integer("max-rounds", d.maxRounds, "stop after this many rounds in total; 0 = no limit", (o, v) -> o.maxRounds = v)
+                .flag("resume", "continue the run in --output from its last checkpoint", o -> o.resume = true)
+                .flag("overwrite", "replace a run already in --output", o -> o.overwrite = true)
+                .flag("no-training-stats", "do not collect dl4j-spark's training stats", o -> o.trainingStats = false)
+                .check(o -> ModelRegistry.contains(o.model) ? null : unknownModel(o.model))
+                .check(o -> o.data == null ? "--data is required: the dataset folder written by prep-job" : null)
+                .check(o -> o.output == null ? "--output is required: the run folder to write" : null)
+                .check(o -> o.channels == 1 || o.channels == 3 ? null : "--channels must be 1 or 3, got " + o.channels)
+                .check(o -> o.batchSizePerWorker > 0 && o.averagingFrequency > 0 && o.epochs > 0 ? null
+                        : "--batch-size-per-worker, --averaging-frequency and --epochs must be positive")
+                .check(o -> o.resume && o.overwrite ? "--resume and --overwrite contradict each other" : null);
+    }
+
+    private static String unknownModel(String name) {
+        try {
+            ModelRegistry.get(name);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
+    public static void main(String[] args) {
+        JobMain.run("train-job", () -> {
+            if (Arrays.asList(args).contains("--list-models")) {
+                System.out.print(ModelCatalog.listModelsTable());
+                return;
+            }
+            if (Arrays.asList(args).contains("--help")) {
+                cli().parse(args, new TrainOptions(), System.out);
+                return;
+            }
+            List<String> all = new ArrayList<>(Recipes.args(value(args, "--model", new TrainOptions().model), value(args, "--recipe", "")));
+            all.addAll(Arrays.asList(args));
+            TrainOptions options = cli().parse(all.toArray(new String[0]), new TrainOptions(), System.out);
+            NativeKernels.enable();
+            SparkSession spark = SparkSessions.create("sparkzoo train-job " + options.model);
+            try {
+                new Trainer(spark, options).run();
+            } finally {
+                spark.stop();
+            }
+        });
+    }
+
+    /** The value of an option before parsing (to pick the recipe); the default when absent. */
+    static String value(String[] args, String name, String def) {
+        for (int i = 0; i < args.length - 1; i++) {
+            if (args[i].equals(name)) {
+                return args[i + 1];
+            }
+        }
+        return def;
+    }
+}

@@ -1,0 +1,228 @@
+package org.sparkzoo.jobs.report;
+
+import javax.imageio.ImageIO;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Small PNG charts drawn with Java2D (headless), for training curves and evaluation reports. */
+public final class Charts {
+    private static final Color[] PALETTE = {
+            new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728),
+            new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f)};
+    private static final int W = 900;
+    private static final int H = 420;
+    private static final int L = 80;
+    private static final int R = 30;
+    private static final int T = 40;
+    private static final int B = 60;
+
+    static {
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    private Charts() {
+    }
+
+    /** A series of (x, y) points. */
+    public static final class Series {
+        final String name;
+        final double[] x;
+        final double[] y;
+
+        public Series(String name, double[] x, double[] y) {
+            this.name = name;
+            this.x = x;
+            this.y = y;
+        }
+    }
+
+    /** Line chart of several series sharing one y axis; returns PNG bytes. */
+    public static byte[] lines(String title, String xLabel, String yLabel, List<Series> series) throws IOException {
+        double minX = Double.MAX_VALUE, maxX = -Double.MAX_VALUE, minY = Double.MAX_VALUE, maxY = -Double.MAX_VALUE;
+        for (Series s : series) {
+            for (int i = 0; i < s.x.length; i++) {
+                if (!Double.isFinite(s.y[i])) {
+                    continue;
+                }
+                minX = Math.min(minX, s.x[i]);
+                maxX = Math.max(maxX, s.x[i]);
+                minY = Math.min(minY, s.y[i]);
+                maxY = Math.max(maxY, s.y[i]);
+            }
+        }
+        if (minX > maxX) {
+            minX = 0; maxX = 1; minY = 0; maxY = 1;
+        }
+        if (maxX == minX) {
+            maxX = minX + 1;
+        }
+        if (maxY == minY) {
+            maxY = minY + 1;
+        }
+        BufferedImage img = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = frame(img, title, xLabel, yLabel, minX, maxX, minY, maxY);
+        int k = 0;
+        for (Series s : series) {
+            g.setColor(PALETTE[k % PALETTE.length]);
+            g.setStroke(new BasicStroke(2f));
+            int px = -1, py = -1;
+            for (int i = 0; i < s.x.length; i++) {
+                if (!Double.isFinite(s.y[i])) {
+                    continue;
+                }
+                int x = sx(s.x[i], minX, maxX);
+                int y = sy(s.y[i], minY, maxY);
+                if (px >= 0) {
+                    g.drawLine(px, py, x, y);
+                }
+                if (s.x.length < 60) {
+                    g.fillOval(x - 3, y - 3, 6, 6);
+                }
+                px = x;
+                py = y;
+            }
+            g.drawString(s.name, W - R - 200, T + 18 + 16 * k);
+            k++;
+        }
+        g.dispose();
+        return png(img);
+    }
+
+    /** Horizontal-label bar chart (values in [0, max]); returns PNG bytes. */
+    public static byte[] bars(String title, String yLabel, Map<String, Double> values, double max) throws IOException {
+        BufferedImage img = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = frame(img, title, "", yLabel, 0, 1, 0, max);
+        int n = Math.max(1, values.size());
+        double slot = (double) (W - L - R) / n;
+        int i = 0;
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, n > 20 ? 9 : 11));
+        for (Map.Entry<String, Double> e : values.entrySet()) {
+            int x0 = (int) (L + i * slot + slot * 0.15);
+            int w = (int) Math.max(1, slot * 0.7);
+            int y = sy(e.getValue(), 0, max);
+            g.setColor(PALETTE[0]);
+            g.fillRect(x0, y, w, H - B - y);
+            g.setColor(Color.DARK_GRAY);
+            String label = e.getKey().length() > 12 ? e.getKey().substring(0, 12) : e.getKey();
+            Graphics2D r = (Graphics2D) g.create();
+            r.rotate(Math.toRadians(35), x0, H - B + 12);
+            r.drawString(label, x0, H - B + 12);
+            r.dispose();
+            if (n <= 20) {
+                g.drawString(String.format(Locale.ROOT, "%.3f", e.getValue()), x0, y - 3);
+            }
+            i++;
+        }
+        g.dispose();
+        return png(img);
+    }
+
+    /** Heatmap of a square matrix (row-normalized), e.g. a confusion matrix; returns PNG bytes. */
+    public static byte[] heatmap(String title, List<String> labels, long[][] m) throws IOException {
+        int n = m.length;
+        int cell = Math.max(4, Math.min(40, 560 / Math.max(1, n)));
+        int left = 130, top = 50;
+        BufferedImage img = new BufferedImage(left + cell * n + 40, top + cell * n + 120, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, img.getWidth(), img.getHeight());
+        g.setColor(Color.BLACK);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+        g.drawString(title + " (rows: true class, columns: predicted; row-normalized)", 10, 22);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, Math.min(11, cell)));
+        for (int i = 0; i < n; i++) {
+            long total = 0;
+            for (long v : m[i]) {
+                total += v;
+            }
+            for (int j = 0; j < n; j++) {
+                double f = total == 0 ? 0 : (double) m[i][j] / total;
+                int shade = (int) Math.round(255 * (1 - f));
+                g.setColor(new Color(shade, shade, 255));
+                g.fillRect(left + j * cell, top + i * cell, cell, cell);
+                if (cell >= 28 && m[i][j] > 0) {
+                    g.setColor(f > 0.5 ? Color.WHITE : Color.BLACK);
+                    g.drawString(String.format(Locale.ROOT, "%.2f", f), left + j * cell + 2, top + i * cell + cell / 2 + 4);
+                }
+            }
+            if (i < labels.size() && cell >= 8) {
+                g.setColor(Color.BLACK);
+                String label = labels.get(i).length() > 18 ? labels.get(i).substring(0, 18) : labels.get(i);
+                g.drawString(label, 5, top + i * cell + cell / 2 + 4);
+                Graphics2D r = (Graphics2D) g.create();
+                r.rotate(Math.toRadians(60), left + i * cell + cell / 2.0, top + n * cell + 8);
+                r.drawString(label, left + i * cell + cell / 2, top + n * cell + 8);
+                r.dispose();
+            }
+        }
+        g.dispose();
+        return png(img);
+    }
+
+    private static Graphics2D frame(BufferedImage img, String title, String xLabel, String yLabel,
+                                    double minX, double maxX, double minY, double maxY) {
+        Graphics2D g = img.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, W, H);
+        g.setColor(Color.BLACK);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
+        g.drawString(title, L, 24);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        g.setColor(new Color(0xdddddd));
+        for (int i = 0; i <= 5; i++) {
+            double v = minY + (maxY - minY) * i / 5;
+            int y = sy(v, minY, maxY);
+            g.drawLine(L, y, W - R, y);
+            g.setColor(Color.DARK_GRAY);
+            g.drawString(String.format(Locale.ROOT, "%.3g", v), 8, y + 4);
+            g.setColor(new Color(0xdddddd));
+        }
+        g.setColor(Color.DARK_GRAY);
+        if (!xLabel.isEmpty()) {
+            for (int i = 0; i <= 5; i++) {
+                double v = minX + (maxX - minX) * i / 5;
+                g.drawString(String.format(Locale.ROOT, "%.3g", v), sx(v, minX, maxX) - 10, H - B + 18);
+            }
+            g.drawString(xLabel, W / 2 - 20, H - 15);
+        }
+        g.drawLine(L, H - B, W - R, H - B);
+        g.drawLine(L, T, L, H - B);
+        Graphics2D r = (Graphics2D) g.create();
+        r.rotate(-Math.PI / 2, 20, H / 2.0);
+        r.drawString(yLabel, 20 - 40, H / 2);
+        r.dispose();
+        return g;
+    }
+
+    private static int sx(double x, double min, double max) {
+        return (int) Math.round(L + (x - min) / (max - min) * (W - L - R));
+    }
+
+    private static int sy(double y, double min, double max) {
+        return (int) Math.round(H - B - (y - min) / (max - min) * (H - T - B));
+    }
+
+    private static byte[] png(BufferedImage img) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(img, "png", out);
+        return out.toByteArray();
+    }
+
+    /** Preserves insertion order for bar charts. */
+    public static Map<String, Double> ordered() {
+        return new LinkedHashMap<>();
+    }
+}
