@@ -26,12 +26,15 @@ public final class EvalJob {
                 .string("data", "<uri>", null, "dataset folder written by prep-job", (o, v) -> o.data = v)
                 .string("output", "<uri>", null, "report folder: metrics.json, report.md, report.html, PNG charts", (o, v) -> o.output = v)
                 .string("split", "<name>", d.split, "split of the manifest to evaluate", (o, v) -> o.split = v)
-                .choice("views", List.of("center"), d.views, "test-time views averaged per image", (o, v) -> o.views = v)
+                .choice("views", EvalOptions.VIEWS, d.views, "test-time views, softmax averaged per image (each image counts once): "
+                        + "center = resize the short side to --resize-ratio x input, center crop (1 pass); "
+                        + "ten-crop = the 4 corners and the center of that resized image, each also mirrored (10 passes, torchvision's TenCrop); "
+                        + "multi-scale = center crops after resizing the short side to 1.0, 1.14 and 1.3 x input (3 passes)", (o, v) -> o.views = v)
                 .choice("ensemble", List.of("mean", "weighted", "vote"), d.ensemble, "how members are combined", (o, v) -> o.ensemble = v)
                 .string("weights", "<w,w,...>", "", "member weights for --ensemble weighted",
                         (o, v) -> o.weights = Arrays.stream(v.split(",")).map(String::trim).map(Double::parseDouble).collect(Collectors.toList()))
                 .decimal("resize-ratio", String.format(Locale.ROOT, "%.4f (256/224)", d.resizeRatio),
-                        "resize the short side to ratio x model input before the center crop (1 = no zoom)", (o, v) -> o.resizeRatio = v)
+                        "resize the short side to ratio x model input before the center or ten-crop crops (1 = no zoom; >= 1)", (o, v) -> o.resizeRatio = v)
                 .integer("slice-rows", d.sliceRows, "images per task", (o, v) -> o.sliceRows = v)
                 .check(o -> o.checkpoints.isEmpty() ? "--checkpoints is required: one or more model.zip files" : null)
                 .check(o -> o.data == null ? "--data is required: the dataset folder written by prep-job" : null)

@@ -7,6 +7,8 @@ import java.util.List;
 /** What eval-job can be told; every field has a default that works. */
 public final class EvalOptions implements Serializable {
     private static final long serialVersionUID = 1L;
+    /** The values of {@code --views}. */
+    public static final List<String> VIEWS = List.of("center", "ten-crop", "multi-scale");
 
     /** Comma-separated checkpoints (model.zip or checkpoints/ckpt-*.zip), one or more models: more makes an ensemble. */
     public List<String> checkpoints = new ArrayList<>();
@@ -15,7 +17,10 @@ public final class EvalOptions implements Serializable {
     public String split = "val";
     /** Report folder. */
     public String output;
-    /** Test-time views: center (resize + center crop), ten-crop (4 corners + center, each also flipped), multi-scale. */
+    /**
+     * Test-time views, softmax averaged per image: center (resize + center crop), ten-crop (4 corners + center of
+     * the resized image, each also mirrored), multi-scale (center crops after resizing to 1.0, 1.14, 1.3 x input).
+     */
     public String views = "center";
     /** Ensemble rule: mean (average softmax), weighted (weights below), vote (majority of top-1, ties by mean softmax). */
     public String ensemble = "mean";

@@ -27,11 +27,7 @@ public final class EvalReport {
         Path out = new Path(dir);
         out.getFileSystem(conf).mkdirs(out);
         Files.write(new Path(out, "metrics.json"), JSON.writeValueAsString(metrics(r, o)), conf);
-        Map<String, Double> perClass = Charts.ordered();
-        for (int c = 0; c < r.wnids.size(); c++) {
-            perClass.put(r.classNames.get(c), r.ensemble.perClassAccuracy(c));
-        }
-        Files.write(new Path(out, "per-class-accuracy.png"), Charts.bars("Top-1 accuracy per class (" + r.ensemble.name + ")", "top-1", perClass, 1.0), conf);
+        Files.write(new Path(out, "per-class-accuracy.png"), perClassChart(r), conf);
         Files.write(new Path(out, "confusion.png"), Charts.heatmap("Confusion matrix (" + r.ensemble.name + ")", r.classNames, r.ensemble.confusion), conf);
         List<Charts.Series> topk = new ArrayList<>();
         for (EvalResult.Scores s : all(r)) {
@@ -39,18 +35,12 @@ public final class EvalReport {
             double[] acc = new double[k.length];
             for (int i = 0; i < k.length; i++) {
                 k[i] = i + 1;
-                acc[i] = (double) s.topKCorrect[i] / Math.max(1, s.count);
+                acc[i] = s.topK(i + 1);
             }
             topk.add(new Charts.Series(s.name, k, acc));
         }
         Files.write(new Path(out, "topk.png"), Charts.lines("Top-k accuracy", "k", "accuracy", topk), conf);
-        if (r.members.size() > 1) {
-            Map<String, Double> members = Charts.ordered();
-            for (EvalResult.Scores s : all(r)) {
-                members.put(s.name, s.top1);
-            }
-            Files.write(new Path(out, "ensemble.png"), Charts.bars("Top-1: members and ensemble", "top-1", members, 1.0), conf);
-        }
+        Files.write(new Path(out, "ensemble.png"), modelsChart(r), conf);
         Files.write(new Path(out, "report.md"), markdown(r, o), conf);
         Path html = new Path(out, "report.html");
         Files.write(html, html(r, o), conf);
@@ -65,25 +55,98 @@ public final class EvalReport {
         return all;
     }
 
+    /** The member with the best top-1 (ties: the first). */
+    static EvalResult.Scores bestMember(EvalResult r) {
+        EvalResult.Scores best = r.members.get(0);
+        for (EvalResult.Scores s : r.members) {
+            if (s.top1 > best.top1) {
+                best = s;
+            }
+        }
+        return best;
+    }
+
+    static List<References.Row> references(EvalResult r) {
+        return References.forModels(r.models, r.classNames);
+    }
+
+    /** Members, the ensemble (when there is one) and the published references, on a y axis that shows their gaps. */
+    private static byte[] modelsChart(EvalResult r) throws IOException {
+        List<Charts.Bar> bars = new ArrayList<>();
+        double lo = 1;
+        for (EvalResult.Scores s : all(r)) {
+            bars.add(new Charts.Bar(s.name, s.top1, s == r.ensemble && r.members.size() > 1 ? Charts.ENSEMBLE : Charts.MEMBER, null));
+            lo = Math.min(lo, s.top1);
+        }
+        for (References.Row ref : references(r)) {
+            bars.add(new Charts.Bar("ref: " + ref.reference, ref.top1High, Charts.REFERENCE, ref.top1Text()));
+            lo = Math.min(lo, ref.top1);
+        }
+        double floor = Double.isFinite(lo) ? Math.max(0, Math.floor((lo - 0.05) * 10) / 10) : 0;
+        String title = r.members.size() > 1 ? "Top-1: members, ensemble (green) and published references (grey)"
+                : "Top-1: our model and published references (grey)";
+        return Charts.bars(title, "top-1", bars, floor, 1.0);
+    }
+
+    /** Per-class top-1 of the ensemble; sorted worst first when there are too many classes to label. */
+    private static byte[] perClassChart(EvalResult r) throws IOException {
+        Map<String, Double> perClass = Charts.ordered();
+        List<Integer> order = classOrder(r, r.wnids.size() > 60);
+        for (int c : order) {
+            perClass.put(r.classNames.get(c), r.ensemble.perClassAccuracy(c));
+        }
+        String title = "Top-1 accuracy per class (" + r.ensemble.name + (r.wnids.size() > 60 ? ", sorted)" : ")");
+        return Charts.bars(title, "top-1", perClass, 1.0);
+    }
+
+    private static List<Integer> classOrder(EvalResult r, boolean worstFirst) {
+        List<Integer> order = new ArrayList<>();
+        for (int c = 0; c < r.wnids.size(); c++) {
+            order.add(c);
+        }
+        if (worstFirst) {
+            order.sort(Comparator.comparingDouble(c -> Double.isNaN(r.ensemble.perClassAccuracy(c)) ? 2 : r.ensemble.perClassAccuracy(c)));
+        }
+        return order;
+    }
+
     static Map<String, Object> metrics(EvalResult r, EvalOptions o) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("data", o.data);
         m.put("split", o.split);
         m.put("views", o.views);
+        m.put("views_description", View.describe(o.views, o.resizeRatio));
+        m.put("view_transforms", r.views);
+        m.put("resize_ratio", o.resizeRatio);
         m.put("ensemble_rule", r.members.size() > 1 ? o.ensemble : null);
+        m.put("classes", r.wnids.size());
         m.put("images", r.ensemble.count);
         m.put("manifest_images", r.expectedImages);
         m.put("seconds", r.seconds);
+        m.put("top1", r.ensemble.top1);
+        m.put("top5", r.ensemble.top5);
         List<Map<String, Object>> members = new ArrayList<>();
         for (int i = 0; i < r.members.size(); i++) {
             Map<String, Object> s = scores(r.members.get(i), r);
+            s.put("model", r.models.size() > i ? r.models.get(i) : null);
             s.put("checkpoint", o.checkpoints.size() > i ? o.checkpoints.get(i) : null);
             members.add(s);
         }
         m.put("members", members);
-        m.put("ensemble", r.members.size() > 1 ? scores(r.ensemble, r) : null);
-        m.put("top1", r.ensemble.top1);
-        m.put("top5", r.ensemble.top5);
+        if (r.members.size() > 1) {
+            EvalResult.Scores best = bestMember(r);
+            Map<String, Object> e = scores(r.ensemble, r);
+            e.put("best_member", best.name);
+            e.put("gain_top1_over_best_member", r.ensemble.top1 - best.top1);
+            e.put("gain_top5_over_best_member", r.ensemble.top5 - best.top5);
+            m.put("ensemble", e);
+        } else {
+            m.put("ensemble", null);
+        }
+        List<Map<String, Object>> refs = new ArrayList<>();
+        references(r).forEach(ref -> refs.add(ref.toMap()));
+        m.put("references", refs);
+        m.put("references_note", refs.isEmpty() ? null : "published figures from elsewhere (other recipes and code), shown for orientation; not our runs");
         m.put("confusion", r.ensemble.confusion);
         m.put("most_confused", mostConfused(r, 10));
         return m;
@@ -95,6 +158,13 @@ public final class EvalReport {
         m.put("images", s.count);
         m.put("top1", s.top1);
         m.put("top5", s.top5);
+        m.put("top1_correct", s.top1Correct);
+        m.put("top5_correct", s.top5Correct);
+        double[] topk = new double[s.topKCorrect.length];
+        for (int k = 1; k <= topk.length; k++) {
+            topk[k - 1] = s.topK(k);
+        }
+        m.put("topk", topk);
         List<Map<String, Object>> perClass = new ArrayList<>();
         for (int c = 0; c < s.numClasses; c++) {
             Map<String, Object> pc = new LinkedHashMap<>();
@@ -109,7 +179,7 @@ public final class EvalReport {
         return m;
     }
 
-    /** Off-diagonal confusion cells, largest first: (true, predicted, count). */
+    /** Off-diagonal confusion cells of the ensemble, largest first: true, predicted, images, share of the true class. */
     static List<Map<String, Object>> mostConfused(EvalResult r, int n) {
         List<long[]> cells = new ArrayList<>();
         long[][] cm = r.ensemble.confusion;
@@ -127,64 +197,192 @@ public final class EvalReport {
             m.put("true", r.classNames.get((int) c[0]));
             m.put("predicted", r.classNames.get((int) c[1]));
             m.put("images", c[2]);
+            long total = r.ensemble.perClassTotal[(int) c[0]];
+            m.put("share_of_true_class", total == 0 ? 0.0 : (double) c[2] / total);
             out.add(m);
         }
         return out;
     }
 
+    /** The classes a per-class table lists: all of them, or the worst and best 10 when there are more than 50. */
+    private static List<Integer> tableClasses(EvalResult r) {
+        List<Integer> sorted = classOrder(r, true);
+        if (sorted.size() <= 50) {
+            return classOrder(r, false);
+        }
+        List<Integer> rows = new ArrayList<>(sorted.subList(0, 10));
+        rows.addAll(sorted.subList(sorted.size() - 10, sorted.size()));
+        return rows;
+    }
+
+    /** One sentence a person reads first. */
+    static String headline(EvalResult r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%s: top-1 %.2f%%, top-5 %.2f%% on %,d images", r.ensemble.name, 100 * r.ensemble.top1,
+                100 * r.ensemble.top5, r.ensemble.count));
+        if (r.members.size() > 1) {
+            EvalResult.Scores best = bestMember(r);
+            sb.append(String.format(Locale.ROOT, "; %+.2f points of top-1 over its best member (%s, %.2f%%)",
+                    100 * (r.ensemble.top1 - best.top1), best.name, 100 * best.top1));
+        }
+        return sb.append('.').toString();
+    }
+
+    private static String gain(EvalResult r, EvalResult.Scores s, boolean top1) {
+        if (r.members.size() < 2) {
+            return "";
+        }
+        EvalResult.Scores best = bestMember(r);
+        double d = top1 ? s.top1 - best.top1 : s.top5 - best.top5;
+        return String.format(Locale.ROOT, "%+.2f", 100 * d);
+    }
+
     static String markdown(EvalResult r, EvalOptions o) {
+        boolean ensemble = r.members.size() > 1;
+        List<References.Row> refs = references(r);
         StringBuilder sb = new StringBuilder();
         sb.append("# Evaluation on ").append(o.data).append(" (").append(o.split).append(")\n\n");
-        sb.append(String.format(Locale.ROOT, "%d images, views: %s, %.1f s%n%n", r.ensemble.count, o.views, r.seconds));
-        sb.append("| model | top-1 | top-5 |\n|---|---|---|\n");
+        sb.append("**").append(headline(r)).append("**\n\n");
+        sb.append(String.format(Locale.ROOT, "%,d images (the manifest's %s split has %,d; each counted once), %d classes; views: %s",
+                r.ensemble.count, o.split, r.expectedImages, r.wnids.size(), View.describe(o.views, o.resizeRatio)));
+        if (ensemble) {
+            sb.append("; ensemble rule: ").append(o.ensemble);
+        }
+        sb.append(String.format(Locale.ROOT, "; %.1f s.%n%n", r.seconds));
+        sb.append("## Models\n\n| model | top-1 | top-5 |").append(ensemble ? " top-1 vs best member (points) | top-5 vs best member (points) |" : "")
+                .append("\n|---|---|---|").append(ensemble ? "---|---|" : "").append('\n');
         for (EvalResult.Scores s : all(r)) {
-            sb.append(String.format(Locale.ROOT, "| %s | %.4f | %.4f |%n", s.name, s.top1, s.top5));
+            boolean isEnsemble = ensemble && s == r.ensemble;
+            String name = isEnsemble ? "**" + s.name + "**" : s.name;
+            sb.append(String.format(Locale.ROOT, "| %s | %.4f | %.4f |", name, s.top1, s.top5));
+            if (ensemble) {
+                sb.append(' ').append(gain(r, s, true)).append(" | ").append(gain(r, s, false)).append(" |");
+            }
+            sb.append('\n');
         }
-        sb.append("\n## Per class (").append(r.ensemble.name).append(")\n\n| class | images | top-1 |\n|---|---|---|\n");
-        for (int c = 0; c < r.wnids.size(); c++) {
-            sb.append(String.format(Locale.ROOT, "| %s (%s) | %d | %.4f |%n", r.classNames.get(c), r.wnids.get(c),
+        if (!refs.isEmpty()) {
+            sb.append("\n### Published references (not our runs)\n\nFigures from elsewhere, with their own training recipes, shown for orientation.\n\n");
+            sb.append("| our model | reference | top-1 | top-5 | source |\n|---|---|---|---|---|\n");
+            for (References.Row ref : refs) {
+                sb.append("| ").append(ref.model == null ? "-" : ref.model).append(" | ").append(ref.reference).append(" | ")
+                        .append(ref.top1Text()).append(" | ").append(ref.top5Text()).append(" | [").append(ref.source).append("](")
+                        .append(ref.url).append(") |\n");
+            }
+        }
+        sb.append("\n![members, ensemble and references](ensemble.png)\n");
+        sb.append("\n## Per class (").append(r.ensemble.name).append(")\n\n");
+        if (r.wnids.size() > 50) {
+            sb.append("The 10 worst and 10 best classes; every class is in metrics.json.\n\n");
+        }
+        sb.append("| class | images | top-1 |");
+        if (ensemble) {
+            r.members.forEach(m -> sb.append(' ').append(m.name).append(" |"));
+        }
+        sb.append("\n|---|---|---|").append(ensemble ? "---|".repeat(r.members.size()) : "").append('\n');
+        for (int c : tableClasses(r)) {
+            sb.append(String.format(Locale.ROOT, "| %s (%s) | %d | %.4f |", r.classNames.get(c), r.wnids.get(c),
                     r.ensemble.perClassTotal[c], r.ensemble.perClassAccuracy(c)));
+            if (ensemble) {
+                r.members.forEach(m -> sb.append(String.format(Locale.ROOT, " %.4f |", m.perClassAccuracy(c))));
+            }
+            sb.append('\n');
         }
-        sb.append("\n## Most confused pairs\n\n| true | predicted as | images |\n|---|---|---|\n");
+        sb.append("\n![per-class accuracy](per-class-accuracy.png)\n");
+        sb.append("\n## Most confused pairs\n\n| true | predicted as | images | share of the true class |\n|---|---|---|---|\n");
         for (Map<String, Object> m : mostConfused(r, 10)) {
-            sb.append("| ").append(m.get("true")).append(" | ").append(m.get("predicted")).append(" | ").append(m.get("images")).append(" |\n");
+            sb.append("| ").append(m.get("true")).append(" | ").append(m.get("predicted")).append(" | ").append(m.get("images"))
+                    .append(String.format(Locale.ROOT, " | %.1f%% |%n", 100 * (Double) m.get("share_of_true_class")));
         }
-        sb.append("\n![per-class accuracy](per-class-accuracy.png)\n\n![confusion](confusion.png)\n\n![top-k](topk.png)\n");
+        sb.append("\n![confusion](confusion.png)\n\n## Top-k\n\n![top-k](topk.png)\n\nMachine-readable figures: metrics.json.\n");
         return sb.toString();
     }
 
     static String html(EvalResult r, EvalOptions o) {
+        boolean ensemble = r.members.size() > 1;
+        List<References.Row> refs = references(r);
         StringBuilder sb = new StringBuilder();
-        sb.append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>sparkzoo evaluation</title><style>")
-                .append("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}")
+        sb.append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>sparkzoo evaluation: ").append(esc(r.ensemble.name)).append("</title><style>")
+                .append("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222;padding:0 1em}")
                 .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}")
-                .append("th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}.big{font-size:2em;font-weight:bold}")
+                .append("th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}")
+                .append(".big{font-size:2.2em;font-weight:bold;margin:0.3em 0}.lead{font-size:1.15em}")
+                .append("tr.ens td{font-weight:bold;background:#eef8ee}tr.ref td{color:#666;font-style:italic;background:#f8f8f8}")
+                .append(".pos{color:#187a18}.neg{color:#b02020}.note{color:#666;font-size:0.9em}")
                 .append("img{max-width:100%;border:1px solid #eee;margin:0.5em 0}</style></head><body>");
         sb.append("<h1>Evaluation: ").append(esc(r.ensemble.name)).append("</h1>");
         sb.append(String.format(Locale.ROOT, "<p class=\"big\">top-1 %.2f%% &nbsp; top-5 %.2f%%</p>", 100 * r.ensemble.top1, 100 * r.ensemble.top5));
-        sb.append(String.format(Locale.ROOT, "<p>%d images of the <code>%s</code> split of <code>%s</code>, each counted once; test-time views: %s; %.1f s.</p>",
-                r.ensemble.count, esc(o.split), esc(o.data), esc(o.views), r.seconds));
-        sb.append("<h2>Models</h2><table><tr><th>model</th><th>top-1</th><th>top-5</th></tr>");
+        sb.append("<p class=\"lead\">").append(esc(headline(r))).append("</p>");
+        sb.append(String.format(Locale.ROOT, "<p>%,d images of the <code>%s</code> split of <code>%s</code> (the manifest lists %,d; each image counted once), %d classes. "
+                        + "Test-time views: %s.%s %.1f s.</p>",
+                r.ensemble.count, esc(o.split), esc(o.data), r.expectedImages, r.wnids.size(), esc(View.describe(o.views, o.resizeRatio)),
+                ensemble ? " Ensemble rule: <b>" + esc(o.ensemble) + "</b>." : "", r.seconds));
+
+        sb.append("<h2>Models</h2><table><tr><th>model</th><th>top-1</th><th>top-5</th>");
+        if (ensemble) {
+            sb.append("<th>top-1 vs best member</th><th>top-5 vs best member</th>");
+        }
+        sb.append("<th>source</th></tr>");
         for (EvalResult.Scores s : all(r)) {
-            sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%.4f</td><td>%.4f</td></tr>", esc(s.name), s.top1, s.top5));
+            boolean isEnsemble = ensemble && s == r.ensemble;
+            sb.append(isEnsemble ? "<tr class=\"ens\">" : "<tr>");
+            sb.append(String.format(Locale.ROOT, "<td>%s</td><td>%.4f</td><td>%.4f</td>", esc(s.name), s.top1, s.top5));
+            if (ensemble) {
+                sb.append(points(gain(r, s, true))).append(points(gain(r, s, false)));
+            }
+            sb.append("<td>this run</td></tr>");
+        }
+        for (References.Row ref : refs) {
+            sb.append("<tr class=\"ref\"><td>reference: ").append(esc(ref.reference)).append(ref.model == null ? "" : " (for " + esc(ref.model) + ")")
+                    .append("</td><td>").append(ref.top1Text()).append("</td><td>").append(ref.top5Text()).append("</td>");
+            if (ensemble) {
+                sb.append("<td></td><td></td>");
+            }
+            sb.append("<td><a href=\"").append(esc(ref.url)).append("\">").append(esc(ref.source)).append("</a></td></tr>");
         }
         sb.append("</table>");
-        if (r.members.size() > 1) {
-            sb.append("<img src=\"ensemble.png\" alt=\"members and ensemble\">");
+        if (!refs.isEmpty()) {
+            sb.append("<p class=\"note\">Grey rows are published figures from elsewhere (other training recipes, code and budgets), "
+                    + "shown for orientation; they are not runs of this project.</p>");
         }
-        sb.append("<h2>Per class</h2><img src=\"per-class-accuracy.png\" alt=\"per-class accuracy\">");
-        sb.append("<h2>Confusion</h2><img src=\"confusion.png\" alt=\"confusion matrix\">");
-        sb.append("<table><tr><th>true class</th><th>predicted as</th><th>images</th></tr>");
+        sb.append("<img src=\"ensemble.png\" alt=\"members, ensemble and references\">");
+
+        sb.append("<h2>Per class</h2>");
+        if (r.wnids.size() > 50) {
+            sb.append("<p>The 10 worst and 10 best classes; every class is in metrics.json.</p>");
+        }
+        sb.append("<table><tr><th>class</th><th>images</th><th>top-1").append(ensemble ? " (" + esc(r.ensemble.name) + ")" : "").append("</th>");
+        if (ensemble) {
+            r.members.forEach(m -> sb.append("<th>").append(esc(m.name)).append("</th>"));
+        }
+        sb.append("</tr>");
+        for (int c : tableClasses(r)) {
+            sb.append(String.format(Locale.ROOT, "<tr><td>%s <span class=\"note\">%s</span></td><td>%d</td><td>%.4f</td>", esc(r.classNames.get(c)),
+                    esc(r.wnids.get(c)), r.ensemble.perClassTotal[c], r.ensemble.perClassAccuracy(c)));
+            if (ensemble) {
+                r.members.forEach(m -> sb.append(String.format(Locale.ROOT, "<td>%.4f</td>", m.perClassAccuracy(c))));
+            }
+            sb.append("</tr>");
+        }
+        sb.append("</table><img src=\"per-class-accuracy.png\" alt=\"per-class accuracy\">");
+
+        sb.append("<h2>Most confused pairs</h2><table><tr><th>true class</th><th>predicted as</th><th>images</th><th>share of the true class</th></tr>");
         for (Map<String, Object> m : mostConfused(r, 10)) {
             sb.append("<tr><td>").append(esc(String.valueOf(m.get("true")))).append("</td><td>")
-                    .append(esc(String.valueOf(m.get("predicted")))).append("</td><td>").append(m.get("images")).append("</td></tr>");
+                    .append(esc(String.valueOf(m.get("predicted")))).append("</td><td>").append(m.get("images"))
+                    .append(String.format(Locale.ROOT, "</td><td>%.1f%%</td></tr>", 100 * (Double) m.get("share_of_true_class")));
         }
-        sb.append("</table><h2>Top-k</h2><img src=\"topk.png\" alt=\"top-k accuracy\">");
+        sb.append("</table><img src=\"confusion.png\" alt=\"confusion matrix\">");
+        sb.append("<h2>Top-k</h2><img src=\"topk.png\" alt=\"top-k accuracy\">");
         sb.append("<p>Machine-readable figures: <a href=\"metrics.json\">metrics.json</a>.</p></body></html>");
         return sb.toString();
     }
 
+    private static String points(String signed) {
+        String cls = signed.startsWith("+") && !signed.equals("+0.00") ? "pos" : signed.startsWith("-") ? "neg" : "";
+        return "<td class=\"" + cls + "\">" + signed + " pt</td>";
+    }
+
     static String esc(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 }

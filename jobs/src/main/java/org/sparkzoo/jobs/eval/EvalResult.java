@@ -8,6 +8,10 @@ public final class EvalResult {
     public final List<String> classNames;
     public final List<String> wnids;
     public final List<Scores> members = new ArrayList<>();
+    /** Registry name of each member's model, in member order (for the reference figures). */
+    public final List<String> models = new ArrayList<>();
+    /** The test-time views each member averaged, e.g. [center@1.14] or the ten crops. */
+    public List<String> views = new ArrayList<>();
     /** For a single model, the same as its only member. */
     public Scores ensemble;
     public long expectedImages;
@@ -69,6 +73,11 @@ public final class EvalResult {
             top5Correct = topKCorrect[Math.min(5, topKCorrect.length) - 1];
             top1 = count == 0 ? Double.NaN : (double) top1Correct / count;
             top5 = count == 0 ? Double.NaN : (double) top5Correct / count;
+        }
+
+        /** Top-k accuracy, k = 1..topKCorrect.length. */
+        public double topK(int k) {
+            return count == 0 ? Double.NaN : (double) topKCorrect[k - 1] / count;
         }
 
         public double perClassAccuracy(int c) {

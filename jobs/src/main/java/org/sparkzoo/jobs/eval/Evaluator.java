@@ -53,13 +53,16 @@ public final class Evaluator {
         final int imageSize;
         final int channels;
         final double weight;
+        /** The registry name (lenet5, resnet50, ...). */
+        final String model;
 
-        Member(String uri, String name, int imageSize, int channels, double weight) {
+        Member(String uri, String name, int imageSize, int channels, double weight, String model) {
             this.uri = uri;
             this.name = name;
             this.imageSize = imageSize;
             this.channels = channels;
             this.weight = weight;
+            this.model = model;
         }
     }
 
@@ -82,7 +85,7 @@ public final class Evaluator {
         Manifest.Split split = manifest.split(o.split);
         List<String> wnids = manifest.classes().stream().map(c -> c.wnid).collect(Collectors.toList());
         List<String> names = manifest.classes().stream().map(c -> c.name).collect(Collectors.toList());
-        List<Member> members = members(checkpointUris, hadoop, wnids, dataUri, o);
+        List<Member> members = members(checkpointUris, hadoop, manifest, dataUri, o);
         List<View> views = View.parse(o.views, o.resizeRatio);
 
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -94,7 +97,9 @@ public final class Evaluator {
         EvalResult result = new EvalResult(wnids, names);
         for (Member m : members) {
             result.members.add(new EvalResult.Scores(m.name, wnids.size()));
+            result.models.add(m.model);
         }
+        result.views = views.stream().map(View::toString).collect(Collectors.toList());
         EvalResult.Scores ensemble = members.size() == 1 ? result.members.get(0)
                 : new EvalResult.Scores("ensemble (" + o.ensemble + ")", wnids.size());
         for (Ranked r : ranked) {
@@ -117,43 +122,124 @@ public final class Evaluator {
         return result;
     }
 
-    /** Reads each checkpoint's state on the driver and refuses members that do not fit the data. */
-    private static List<Member> members(List<String> uris, Configuration hadoop, List<String> wnids, String dataUri, EvalOptions o) throws IOException {
+    /**
+     * Checks each checkpoint on the driver, before any task starts, and refuses members that cannot be evaluated
+     * on this data, with a one-line error naming the checkpoint and the fix: missing, corrupt (truncated, bad
+     * CRC, no network or state inside), trained on another class index, an input size below the model's
+     * minimum, or a channel count the stored images cannot give.
+     */
+    static List<Member> members(List<String> uris, Configuration hadoop, Manifest manifest, String dataUri, EvalOptions o) throws IOException {
         if (uris.isEmpty()) {
             throw new UserError("no checkpoints given: pass --checkpoints run/model.zip[,other/model.zip...]");
         }
         if ("weighted".equals(o.ensemble) && o.weights.size() != uris.size()) {
             throw new UserError("--ensemble weighted needs one --weights value per checkpoint (" + uris.size() + "), got " + o.weights.size());
         }
+        List<String> wnids = manifest.classes().stream().map(c -> c.wnid).collect(Collectors.toList());
         List<Member> members = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
         for (int i = 0; i < uris.size(); i++) {
             String uri = uris.get(i);
-            TrainState state;
-            try {
-                if (!new org.apache.hadoop.fs.Path(uri).getFileSystem(hadoop).exists(new org.apache.hadoop.fs.Path(uri))) {
-                    throw new UserError("checkpoint " + uri + " does not exist; pass a model.zip or checkpoints/ckpt-*.zip that train-job wrote");
-                }
-                state = Checkpoints.readState(uri, hadoop);
-            } catch (UserError e) {
-                throw e;
-            } catch (IOException | RuntimeException e) {
-                throw new UserError("checkpoint " + uri + " is corrupt or not a train-job checkpoint (" + e.getMessage() + ")", e);
-            }
+            TrainState state = inspect(uri, hadoop);
             if (!state.classes.equals(wnids)) {
-                throw new UserError("checkpoint " + uri + " was trained on " + state.classes.size() + " classes that differ from the "
-                        + wnids.size() + " classes of " + dataUri + "'s manifest; evaluate it on the dataset it was trained on");
+                throw new UserError("checkpoint " + uri + " was trained on a class index (" + state.classes.size() + " classes"
+                        + firstDifference(state.classes, wnids) + ") that differs from the " + wnids.size() + " classes of "
+                        + dataUri + "'s manifest; evaluate it on the dataset it was trained on");
             }
-            ModelSpec spec = ModelRegistry.get(state.model);
+            ModelSpec spec;
+            try {
+                spec = ModelRegistry.get(state.model);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("checkpoint " + uri + ": " + e.getMessage() + "; it was written by another version of sparkzoo", e);
+            }
             if (state.imageSize < spec.minInputSize) {
-                throw new UserError("checkpoint " + uri + " uses " + state.imageSize + "px inputs, below " + spec.name + "'s minimum of " + spec.minInputSize);
+                throw new UserError("checkpoint " + uri + " takes " + state.imageSize + "px inputs, below " + spec.name + "'s minimum of "
+                        + spec.minInputSize + "px; retrain it with train-job --image-size " + spec.minInputSize + " or more");
+            }
+            if ("raw".equals(manifest.encoding) && manifest.channels > 0 && manifest.channels != state.channels) {
+                throw new UserError("checkpoint " + uri + " takes " + state.channels + "-channel images but " + dataUri + " stores raw "
+                        + manifest.channels + "-channel images; evaluate it on data prepared with " + state.channels
+                        + " channels (prep-job --channels " + state.channels + ") or retrain it with --channels " + manifest.channels);
             }
             String name = state.model + "@" + state.imageSize;
             int n = seen.merge(name, 1, Integer::sum);
             members.add(new Member(uri, n == 1 ? name : name + "#" + n, state.imageSize, state.channels,
-                    "weighted".equals(o.ensemble) ? o.weights.get(i) : 1.0));
+                    "weighted".equals(o.ensemble) ? o.weights.get(i) : 1.0, state.model));
         }
         return members;
+    }
+
+    /**
+     * Reads a checkpoint's state and verifies the whole archive (central directory, every entry's CRC, the
+     * network's entries) without building the network, so a bad file fails here and not in a task.
+     */
+    static TrainState inspect(String uri, Configuration hadoop) throws IOException {
+        org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(uri);
+        if (!path.getFileSystem(hadoop).exists(path)) {
+            throw new UserError("checkpoint " + uri + " does not exist; pass a model.zip or checkpoints/ckpt-*.zip that train-job wrote");
+        }
+        java.nio.file.Path local = java.nio.file.Files.createTempFile("sparkzoo-inspect", ".zip");
+        try {
+            try (java.io.InputStream in = path.getFileSystem(hadoop).open(path)) {
+                java.nio.file.Files.copy(in, local, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            java.util.Set<String> entries = new java.util.HashSet<>();
+            byte[] state = null;
+            try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(local.toFile());
+                 java.util.zip.ZipInputStream in = new java.util.zip.ZipInputStream(java.nio.file.Files.newInputStream(local))) {
+                zip.size(); // opening it checked the central directory: a truncated copy fails here
+                java.util.zip.ZipEntry e;
+                byte[] buf = new byte[1 << 16];
+                while ((e = in.getNextEntry()) != null) {
+                    entries.add(e.getName());
+                    java.io.ByteArrayOutputStream keep = Checkpoints.STATE_ENTRY.equals(e.getName()) ? new java.io.ByteArrayOutputStream() : null;
+                    for (int r; (r = in.read(buf)) > 0; ) { // reading to the end checks the entry's CRC
+                        if (keep != null) {
+                            keep.write(buf, 0, r);
+                        }
+                    }
+                    if (keep != null) {
+                        state = keep.toByteArray();
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                throw new UserError("checkpoint " + uri + " is corrupt (" + oneLine(e) + "); use another checkpoint of the same run (its checkpoints/ folder) or retrain", e);
+            }
+            for (String needed : List.of("configuration.json", "coefficients.bin")) {
+                if (!entries.contains(needed)) {
+                    throw new UserError("checkpoint " + uri + " has no " + needed + ": it is not a DL4J model; pass a model.zip or checkpoints/ckpt-*.zip that train-job wrote");
+                }
+            }
+            if (state == null) {
+                throw new UserError("checkpoint " + uri + " has no " + Checkpoints.STATE_ENTRY + ": it was not written by train-job; pass a model.zip or checkpoints/ckpt-*.zip that train-job wrote");
+            }
+            try {
+                return STATE_JSON.readValue(state, TrainState.class);
+            } catch (IOException e) {
+                throw new UserError("checkpoint " + uri + " has an unreadable " + Checkpoints.STATE_ENTRY + " (" + oneLine(e) + "); use another checkpoint of the same run or retrain", e);
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(local);
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper STATE_JSON = new com.fasterxml.jackson.databind.ObjectMapper()
+            .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private static String oneLine(Throwable e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+        m = m.replaceAll("\\s+", " ").trim();
+        return m.length() > 200 ? m.substring(0, 200) + "..." : m;
+    }
+
+    /** ", first difference at index i: 'a' vs 'b'" for the error message, or the size difference. */
+    private static String firstDifference(List<String> ckpt, List<String> data) {
+        for (int i = 0; i < Math.min(ckpt.size(), data.size()); i++) {
+            if (!ckpt.get(i).equals(data.get(i))) {
+                return ", first difference at index " + i + ": " + ckpt.get(i) + " in the checkpoint, " + data.get(i) + " in the manifest";
+            }
+        }
+        return "";
     }
 
     /** Executor side: scores the slices of one partition with every member. */

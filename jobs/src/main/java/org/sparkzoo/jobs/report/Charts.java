@@ -98,30 +98,58 @@ public final class Charts {
         return png(img);
     }
 
-    /** Horizontal-label bar chart (values in [0, max]); returns PNG bytes. */
+    /** One bar: its name under the axis, its value, its color, and the text above it (null: the value). */
+    public static final class Bar {
+        final String name;
+        final double value;
+        final Color color;
+        final String label;
+
+        public Bar(String name, double value, Color color, String label) {
+            this.name = name;
+            this.value = value;
+            this.color = color;
+            this.label = label;
+        }
+    }
+
+    /** The colors reports use: ours, our ensemble, and figures published elsewhere. */
+    public static final Color MEMBER = PALETTE[0];
+    public static final Color ENSEMBLE = PALETTE[2];
+    public static final Color REFERENCE = new Color(0xb0b0b0);
+
+    /** Bar chart of values in [0, max], one color; returns PNG bytes. */
     public static byte[] bars(String title, String yLabel, Map<String, Double> values, double max) throws IOException {
+        List<Bar> bars = new java.util.ArrayList<>();
+        values.forEach((k, v) -> bars.add(new Bar(k, v, MEMBER, null)));
+        return bars(title, yLabel, bars, 0, max);
+    }
+
+    /** Bar chart on a y axis from min to max (a floor above 0 makes close accuracies readable); returns PNG bytes. */
+    public static byte[] bars(String title, String yLabel, List<Bar> bars, double min, double max) throws IOException {
         BufferedImage img = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = frame(img, title, "", yLabel, 0, 1, 0, max);
-        int n = Math.max(1, values.size());
+        Graphics2D g = frame(img, title, "", yLabel, 0, 1, min, max);
+        int n = Math.max(1, bars.size());
         double slot = (double) (W - L - R) / n;
-        int i = 0;
+        int nameChars = n <= 10 ? 24 : 12;
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, n > 20 ? 9 : 11));
-        for (Map.Entry<String, Double> e : values.entrySet()) {
+        for (int i = 0; i < bars.size(); i++) {
+            Bar b = bars.get(i);
             int x0 = (int) (L + i * slot + slot * 0.15);
             int w = (int) Math.max(1, slot * 0.7);
-            int y = sy(e.getValue(), 0, max);
-            g.setColor(PALETTE[0]);
+            double v = Double.isFinite(b.value) ? Math.max(min, Math.min(max, b.value)) : min;
+            int y = sy(v, min, max);
+            g.setColor(b.color);
             g.fillRect(x0, y, w, H - B - y);
             g.setColor(Color.DARK_GRAY);
-            String label = e.getKey().length() > 12 ? e.getKey().substring(0, 12) : e.getKey();
+            String label = b.name.length() > nameChars ? b.name.substring(0, nameChars) : b.name;
             Graphics2D r = (Graphics2D) g.create();
-            r.rotate(Math.toRadians(35), x0, H - B + 12);
+            r.rotate(Math.toRadians(n <= 10 ? 15 : 35), x0, H - B + 12);
             r.drawString(label, x0, H - B + 12);
             r.dispose();
             if (n <= 20) {
-                g.drawString(String.format(Locale.ROOT, "%.3f", e.getValue()), x0, y - 3);
+                g.drawString(b.label != null ? b.label : String.format(Locale.ROOT, "%.3f", b.value), x0, y - 3);
             }
-            i++;
         }
         g.dispose();
         return png(img);

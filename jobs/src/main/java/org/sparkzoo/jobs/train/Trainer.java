@@ -12,7 +12,6 @@ import org.deeplearning4j.spark.api.RepartitionStrategy;
 import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
-import org.deeplearning4j.spark.stats.EventStats;
 import org.deeplearning4j.spark.stats.StatsUtils;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -140,7 +139,7 @@ public final class Trainer {
         result.runDir = run.uri();
         long startNanos = System.nanoTime();
         long imagesThisRun = 0;
-        int seenWorkerEvents = 0;
+        RoundTimes roundTimes = new RoundTimes();
         long roundsThisRun = 0;
         boolean stop = false;
         for (int epoch = state.epoch; epoch < o.epochs && !stop; epoch++) {
@@ -167,12 +166,9 @@ public final class Trainer {
                             "loss became %s at epoch %d round %d with lr %s: lower --lr (or add --warmup-epochs); the last good checkpoint is kept in %s",
                             loss, epoch + 1, round + 1, fmt(lr), new Path(o.output, Checkpoints.DIR)));
                 }
-                double fitSeconds = 0;
-                if (o.trainingStats) {
-                    double[] fit = workerFitSeconds(sparkNet.getSparkTrainingStats(), seenWorkerEvents);
-                    seenWorkerEvents = (int) fit[1];
-                    fitSeconds = fit[0] / Math.max(1, Math.min(workers, mine.size()));
-                }
+                int activeWorkers = Math.max(1, Math.min(workers, mine.size()));
+                Map<String, Double> times = o.trainingStats ? roundTimes.next(sparkNet.getSparkTrainingStats()) : Map.of();
+                double fitSeconds = times.getOrDefault("fit", 0.0) / activeWorkers;
                 imagesThisRun += images;
                 roundsThisRun++;
                 epochLossSum += loss;
@@ -199,6 +195,11 @@ public final class Trainer {
                 m.put("seconds", seconds);
                 m.put("images_per_second", images / seconds);
                 m.put("overhead_share", overhead);
+                for (Map.Entry<String, Double> t : times.entrySet()) {
+                    // master-side times as they are; worker-side ones per worker
+                    boolean worker = t.getKey().equals("model_rebuild") || t.getKey().equals("data_load") || t.getKey().equals("fit");
+                    m.put("seconds_" + t.getKey(), worker ? t.getValue() / activeWorkers : t.getValue());
+                }
                 run.metric(m);
                 if (o.checkpointEveryRounds > 0 && state.round % o.checkpointEveryRounds == 0 && state.round < roundsPerEpoch) {
                     checkpoint(checkpoints, sparkNet.getNetwork(), state, epoch, state.round);
@@ -308,34 +309,11 @@ public final class Trainer {
         }
     }
 
-    /** Seconds of minibatch fitting summed over the worker events not seen before, and the new event count. */
-    private static double[] workerFitSeconds(SparkTrainingStats stats, int seen) {
-        if (stats == null) {
-            return new double[]{0, seen};
-        }
-        List<EventStats> events = workerEvents(stats, "WorkerFlatMapProcessMiniBatchTimesMs");
-        double ms = 0;
-        for (int i = seen; i < events.size(); i++) {
-            ms += events.get(i).getDurationMs();
-        }
-        return new double[]{ms / 1000.0, events.size()};
-    }
-
-    static List<EventStats> workerEvents(SparkTrainingStats stats, String key) {
-        for (SparkTrainingStats s = stats; s != null; s = s.getNestedTrainingStats()) {
-            if (s.getKeySet().contains(key)) {
-                List<EventStats> v = s.getValue(key);
-                return v == null ? List.of() : v;
-            }
-        }
-        return List.of();
-    }
-
     private void writeTrainingStats(JavaSparkContext sc, SparkTrainingStats stats, RunFolder run) {
         try {
             String html = new Path(run.uri(), "training-stats.html").toString();
             StatsUtils.exportStatsAsHtml(stats, html, sc);
-            run.workers(workerEvents(stats, "WorkerFlatMapProcessMiniBatchTimesMs"));
+            run.workers(RoundTimes.events(stats, RoundTimes.KEYS.get("fit")));
         } catch (Exception e) {
             log.warn("could not write dl4j-spark's training stats: {}", e.toString());
         }

@@ -41,8 +41,8 @@ class ScoresTest {
 
     @Test
     void ensembleRules() {
-        List<Evaluator.Member> members = List.of(new Evaluator.Member("a", "a", 28, 1, 1.0),
-                new Evaluator.Member("b", "b", 28, 1, 1.0), new Evaluator.Member("c", "c", 28, 1, 3.0));
+        List<Evaluator.Member> members = List.of(new Evaluator.Member("a", "a", 28, 1, 1.0, "lenet5"),
+                new Evaluator.Member("b", "b", 28, 1, 1.0, "lenet5"), new Evaluator.Member("c", "c", 28, 1, 3.0, "lenet5"));
         float[][][] probs = {
                 {{0.6f, 0.4f, 0.0f}},
                 {{0.55f, 0.45f, 0.0f}},
