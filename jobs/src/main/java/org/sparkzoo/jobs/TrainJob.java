@@ -50,6 +50,7 @@ public final class TrainJob {
                 .integer("validate-every", d.validateEvery, "validate on the val split every N epochs; 0 = never", (o, v) -> o.validateEvery = v)
                 .integer("checkpoint-every-rounds", d.checkpointEveryRounds, "also checkpoint every N rounds; 0 = at epoch ends only", (o, v) -> o.checkpointEveryRounds = v)
                 .integer("keep-checkpoints", d.keepCheckpoints, "periodic checkpoints to keep (best.zip and model.zip are kept apart)", (o, v) -> o.keepCheckpoints = v)
+                .integer("prefetch", d.prefetchBatches, "minibatches each worker decodes ahead in a background thread (0: in the task, so a bad shard fails the task with its message instead of killing the executor)", (o, v) -> o.prefetchBatches = v)
                 .integer("max-rounds", d.maxRounds, "stop after this many rounds in total; 0 = no limit", (o, v) -> o.maxRounds = v)
                 .flag("resume", "continue the run in --output from its last checkpoint", o -> o.resume = true)
                 .flag("overwrite", "replace a run already in --output", o -> o.overwrite = true)

@@ -34,10 +34,27 @@ public final class ImageBatches {
         if (!r.isRaw()) {
             return ImageCodec.decode(r.image, channels, minShortSide);
         }
-        if (r.channels != channels) {
-            throw new BadImageException("the dataset stores raw " + r.channels + "-channel images; use --channels " + r.channels);
+        Image img = new Image(r.image, r.height, r.width, r.channels);
+        return r.channels == channels ? img : convertChannels(img, channels);
+    }
+
+    /** Grey to RGB by repeating the plane; RGB to grey by ITU-R BT.601 luma (what OpenCV's decoder does). */
+    static Image convertChannels(Image img, int channels) {
+        int pixels = img.height * img.width;
+        byte[] out = new byte[pixels * channels];
+        for (int p = 0; p < pixels; p++) {
+            if (img.channels == 1) {
+                for (int c = 0; c < channels; c++) {
+                    out[p * channels + c] = img.data[p];
+                }
+            } else {
+                int r = img.data[p * img.channels] & 0xff;
+                int g = img.data[p * img.channels + 1] & 0xff;
+                int b = img.data[p * img.channels + 2] & 0xff;
+                out[p] = (byte) Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+            }
         }
-        return new Image(r.image, r.height, r.width, r.channels);
+        return new Image(out, img.height, img.width, channels);
     }
 
     /**

@@ -125,7 +125,9 @@ public final class Trainer {
         ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, sliceRows)
                 .batchSizePerWorker(o.batchSizePerWorker)
                 .averagingFrequency(o.averagingFrequency)
-                .workerPrefetchNumBatches(2)
+                // 0 by default: an exception in dl4j-spark's prefetch thread kills the executor JVM (exit 50) instead of
+                // failing the task with the loader's message
+                .workerPrefetchNumBatches(o.prefetchBatches)
                 .saveUpdater(true)
                 .repartionData(Repartition.NumPartitionsWorkersDiffers)
                 .repartitionStrategy(RepartitionStrategy.Balanced)
