@@ -18,7 +18,7 @@ public final class EvalJob {
     private EvalJob() {
     }
 
-    static Cli<EvalOptions> cli() {
+    public static Cli<EvalOptions> cli() {
         EvalOptions d = new EvalOptions();
         return new Cli<EvalOptions>("eval-job", "distributed top-1/top-5, per-class and ensemble evaluation of trained models")
                 .string("checkpoints", "<uri,uri,...>", null, "model.zip or checkpoint files; several make an ensemble",

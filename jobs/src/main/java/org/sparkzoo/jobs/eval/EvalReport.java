@@ -222,7 +222,7 @@ public final class EvalReport {
                 100 * r.ensemble.top5, r.ensemble.count));
         if (r.members.size() > 1) {
             EvalResult.Scores best = bestMember(r);
-            sb.append(String.format(Locale.ROOT, "; %+.2f points of top-1 over its best member (%s, %.2f%%)",
+            sb.append(String.format(Locale.ROOT, "; %+.2f points of top-1 vs its best member (%s, %.2f%%)",
                     100 * (r.ensemble.top1 - best.top1), best.name, 100 * best.top1));
         }
         return sb.append('.').toString();
@@ -233,6 +233,9 @@ public final class EvalReport {
             return "";
         }
         EvalResult.Scores best = bestMember(r);
+        if (s == best) {
+            return "best";
+        }
         double d = top1 ? s.top1 - best.top1 : s.top5 - best.top5;
         return String.format(Locale.ROOT, "%+.2f", 100 * d);
     }
@@ -307,7 +310,7 @@ public final class EvalReport {
                 .append("th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}")
                 .append(".big{font-size:2.2em;font-weight:bold;margin:0.3em 0}.lead{font-size:1.15em}")
                 .append("tr.ens td{font-weight:bold;background:#eef8ee}tr.ref td{color:#666;font-style:italic;background:#f8f8f8}")
-                .append(".pos{color:#187a18}.neg{color:#b02020}.note{color:#666;font-size:0.9em}")
+                .append("td.src,th.src{text-align:left}.pos{color:#187a18}.neg{color:#b02020}.note{color:#666;font-size:0.9em}")
                 .append("img{max-width:100%;border:1px solid #eee;margin:0.5em 0}</style></head><body>");
         sb.append("<h1>Evaluation: ").append(esc(r.ensemble.name)).append("</h1>");
         sb.append(String.format(Locale.ROOT, "<p class=\"big\">top-1 %.2f%% &nbsp; top-5 %.2f%%</p>", 100 * r.ensemble.top1, 100 * r.ensemble.top5));
@@ -321,7 +324,7 @@ public final class EvalReport {
         if (ensemble) {
             sb.append("<th>top-1 vs best member</th><th>top-5 vs best member</th>");
         }
-        sb.append("<th>source</th></tr>");
+        sb.append("<th class=\"src\">source</th></tr>");
         for (EvalResult.Scores s : all(r)) {
             boolean isEnsemble = ensemble && s == r.ensemble;
             sb.append(isEnsemble ? "<tr class=\"ens\">" : "<tr>");
@@ -329,7 +332,7 @@ public final class EvalReport {
             if (ensemble) {
                 sb.append(points(gain(r, s, true))).append(points(gain(r, s, false)));
             }
-            sb.append("<td>this run</td></tr>");
+            sb.append("<td class=\"src\">this run</td></tr>");
         }
         for (References.Row ref : refs) {
             sb.append("<tr class=\"ref\"><td>reference: ").append(esc(ref.reference)).append(ref.model == null ? "" : " (for " + esc(ref.model) + ")")
@@ -337,7 +340,7 @@ public final class EvalReport {
             if (ensemble) {
                 sb.append("<td></td><td></td>");
             }
-            sb.append("<td><a href=\"").append(esc(ref.url)).append("\">").append(esc(ref.source)).append("</a></td></tr>");
+            sb.append("<td class=\"src\"><a href=\"").append(esc(ref.url)).append("\">").append(esc(ref.source)).append("</a></td></tr>");
         }
         sb.append("</table>");
         if (!refs.isEmpty()) {
@@ -378,6 +381,9 @@ public final class EvalReport {
     }
 
     private static String points(String signed) {
+        if ("best".equals(signed)) {
+            return "<td>best member</td>";
+        }
         String cls = signed.startsWith("+") && !signed.equals("+0.00") ? "pos" : signed.startsWith("-") ? "neg" : "";
         return "<td class=\"" + cls + "\">" + signed + " pt</td>";
     }

@@ -215,7 +215,8 @@ public final class Charts {
             int y = sy(v, minY, maxY);
             g.drawLine(L, y, W - R, y);
             g.setColor(Color.DARK_GRAY);
-            g.drawString(String.format(Locale.ROOT, "%.3g", v), 8, y + 4);
+            String tick = String.format(Locale.ROOT, "%.3g", v);
+            g.drawString(tick, L - 6 - g.getFontMetrics().stringWidth(tick), y + 4); // right-aligned, clear of the axis title
             g.setColor(new Color(0xdddddd));
         }
         g.setColor(Color.DARK_GRAY);
@@ -229,8 +230,8 @@ public final class Charts {
         g.drawLine(L, H - B, W - R, H - B);
         g.drawLine(L, T, L, H - B);
         Graphics2D r = (Graphics2D) g.create();
-        r.rotate(-Math.PI / 2, 20, H / 2.0);
-        r.drawString(yLabel, 20 - 40, H / 2);
+        r.rotate(-Math.PI / 2, 16, H / 2.0);
+        r.drawString(yLabel, 16 - r.getFontMetrics().stringWidth(yLabel) / 2, H / 2);
         r.dispose();
         return g;
     }
