@@ -54,6 +54,7 @@ public final class TrainJob {
                 .integer("max-rounds", d.maxRounds, "stop after this many rounds in total; 0 = no limit", (o, v) -> o.maxRounds = v)
                 .flag("resume", "continue the run in --output from its last checkpoint", o -> o.resume = true)
                 .flag("overwrite", "replace a run already in --output", o -> o.overwrite = true)
+                .flag("rebuild-network", "rebuild each worker's network every round, as stock dl4j-spark does (default: keep it alive between rounds)", o -> o.reuseNetwork = false)
                 .flag("no-training-stats", "do not collect dl4j-spark's training stats", o -> o.trainingStats = false)
                 .check(o -> ModelRegistry.contains(o.model) ? null : unknownModel(o.model))
                 .check(o -> o.data == null ? "--data is required: the dataset folder written by prep-job" : null)

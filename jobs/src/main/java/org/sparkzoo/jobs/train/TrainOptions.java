@@ -58,6 +58,8 @@ public final class TrainOptions implements Serializable {
     public boolean trainingStats = true;
     /** Minibatches each worker loads ahead in a background thread; 0 = load in the task thread. */
     public int prefetchBatches = 0;
+    /** Keep each worker's network alive between rounds instead of rebuilding it (see ReusingTrainingMaster). */
+    public boolean reuseNetwork = true;
     /** Stop after this many rounds in total (for smoke tests and benchmarks); 0 = no limit. */
     public int maxRounds = 0;
     /** Recipe file (key = value lines of these options); empty = conf/recipes by model and family. */

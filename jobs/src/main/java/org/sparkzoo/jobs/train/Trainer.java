@@ -122,7 +122,7 @@ public final class Trainer {
                 spec.name, String.format(Locale.ROOT, "%,d", net.numParams()), train.count, numClasses, imageSize, imageSize,
                 workers, o.batchSizePerWorker, o.averagingFrequency, roundsPerEpoch, fmt(schedule.baseLr()));
 
-        ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, sliceRows)
+        ParameterAveragingTrainingMaster built = new ParameterAveragingTrainingMaster.Builder(workers, sliceRows)
                 .batchSizePerWorker(o.batchSizePerWorker)
                 .averagingFrequency(o.averagingFrequency)
                 // 0 by default: an exception in dl4j-spark's prefetch thread kills the executor JVM (exit 50) instead of
@@ -134,6 +134,7 @@ public final class Trainer {
                 .rngSeed(o.seed)
                 .collectTrainingStats(o.trainingStats)
                 .build();
+        ParameterAveragingTrainingMaster tm = o.reuseNetwork ? new ReusingTrainingMaster(built) : built;
         SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, tm);
         int numOutputs = net.getConfiguration().getNetworkOutputs().size();
 

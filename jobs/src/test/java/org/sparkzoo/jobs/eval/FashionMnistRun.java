@@ -42,7 +42,7 @@ import java.util.stream.Collectors;
  * lenet5 checkpoints trained with different seeds for {@value #EPOCHS} epochs on random 28px crops of the 32px
  * resize, mirrored at random (the augmentation ten-crop undoes), written with train-job's checkpoint code.
  */
-final class FashionMnistRun {
+public final class FashionMnistRun {
     static final Path DATASET = Paths.get("/usr/share/datasets/fashion-mnist");
     static final int TRAIN_IMAGES = 6000;
     static final int VAL_IMAGES = 2000;
@@ -51,11 +51,11 @@ final class FashionMnistRun {
 
     private static FashionMnistRun instance;
 
-    final SparkSession spark;
-    final Configuration hadoop;
+    public final SparkSession spark;
+    public final Configuration hadoop;
     final Path root;
-    final String data;
-    final Manifest manifest;
+    public final String data;
+    public final Manifest manifest;
     final String modelA;
     final String modelB;
 
@@ -89,7 +89,7 @@ final class FashionMnistRun {
                 manifest.split("train").count, manifest.split("val").count, (System.nanoTime() - t0) / 1e9);
     }
 
-    static synchronized FashionMnistRun get() throws IOException {
+    public static synchronized FashionMnistRun get() throws IOException {
         if (instance == null) {
             instance = new FashionMnistRun();
         }
