@@ -43,15 +43,23 @@ final class MemoryCheck {
     }
 
     static void check(SparkSession spark, ModelSpec spec, ComputationGraph net, int imageSize, int channels, int batch, int workers) {
-        long perWorker = workerBytes(net, imageSize, channels, batch);
-        SparkConf conf = spark.sparkContext().getConf();
+        check(spark.sparkContext().getConf(), SparkSessions.isLocal(spark), Pointer.maxBytes(), spec.name,
+                workerBytes(net, imageSize, channels, batch), net.numParams(), imageSize, batch, workers);
+    }
+
+    /**
+     * @param localLimit this JVM's off-heap limit, which bounds every worker in local mode
+     * @param perWorker  {@link #workerBytes} of the network
+     */
+    static void check(SparkConf conf, boolean local, long localLimit, String model, long perWorker, long params,
+                      int imageSize, int batch, int workers) {
         long available;
         long need;
         String setting;
-        if (SparkSessions.isLocal(spark)) {
+        if (local) {
             // every worker runs inside this JVM, beside the driver's own copy of the network
-            available = Pointer.maxBytes();
-            need = perWorker * workers + 4L * 2 * net.numParams();
+            available = localLimit;
+            need = perWorker * workers + 4L * 2 * params;
             setting = "the driver's off-heap limit -Dorg.bytedeco.javacpp.maxbytes (spark.driver.extraJavaOptions) "
                     + "and spark.driver.memory";
         } else {
@@ -66,7 +74,7 @@ final class MemoryCheck {
             throw new UserError(String.format(Locale.ROOT,
                     "%s at %dx%d with --batch-size-per-worker %d needs at least %s of native memory per executor (%s per worker), "
                             + "but only %s is allowed: raise %s, or lower --batch-size-per-worker / --image-size",
-                    spec.name, imageSize, imageSize, batch, gb(need), gb(perWorker), gb(available), setting));
+                    model, imageSize, imageSize, batch, gb(need), gb(perWorker), gb(available), setting));
         }
     }
 
