@@ -156,11 +156,6 @@ public final class Evaluator {
                 throw new UserError("checkpoint " + uri + " takes " + state.imageSize + "px inputs, below " + spec.name + "'s minimum of "
                         + spec.minInputSize + "px; retrain it with train-job --image-size " + spec.minInputSize + " or more");
             }
-            if ("raw".equals(manifest.encoding) && manifest.channels > 0 && manifest.channels != state.channels) {
-                throw new UserError("checkpoint " + uri + " takes " + state.channels + "-channel images but " + dataUri + " stores raw "
-                        + manifest.channels + "-channel images; evaluate it on data prepared with " + state.channels
-                        + " channels (prep-job --channels " + state.channels + ") or retrain it with --channels " + manifest.channels);
-            }
             String name = state.model + "@" + state.imageSize;
             int n = seen.merge(name, 1, Integer::sum);
             members.add(new Member(uri, n == 1 ? name : name + "#" + n, state.imageSize, state.channels,

@@ -108,10 +108,4 @@ class EvalErrorsTest {
         String tiny = withState("tiny-input.zip", s -> s.imageSize = 8);
         refused(tiny, "8px", "below lenet5's minimum of 12px", "--image-size 12");
     }
-
-    @Test
-    void channelsTheStoredImagesCannotGive() throws IOException {
-        String rgb = withState("rgb.zip", s -> s.channels = 3);
-        refused(rgb, "3-channel", "raw 1-channel", "--channels");
-    }
 }
