@@ -9,8 +9,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.SerializableConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.sparkzoo.dataprep.ImageRecord;
 import org.sparkzoo.dataprep.Manifest;
 import org.sparkzoo.dataprep.ShardReader;
@@ -39,7 +37,6 @@ import java.util.stream.Collectors;
  * per-class counts and the confusion matrix are summed.
  */
 public final class Evaluator {
-    private static final Logger log = LoggerFactory.getLogger(Evaluator.class);
     static final int RANKED = 10;
 
     private Evaluator() {
@@ -313,7 +310,4 @@ public final class Evaluator {
         return best;
     }
 
-    static Logger log() {
-        return log;
-    }
 }

@@ -13,7 +13,6 @@ import org.sparkzoo.jobs.JobMain.UserError;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
@@ -22,7 +21,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -186,18 +184,8 @@ public final class Checkpoints {
         }
     }
 
-    static int[] epochRound(String name) {
-        Matcher m = PERIODIC.matcher(name);
-        return m.matches() ? new int[]{Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))} : null;
-    }
-
     static ObjectMapper json() {
         return JSON;
-    }
-
-    @SuppressWarnings("unused")
-    private static URI uri(Path p) {
-        return p.toUri();
     }
 
     static Map<String, Object> toMap(Object o) {

@@ -1,7 +1,6 @@
 package org.sparkzoo.jobs.train;
 
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -335,7 +334,4 @@ public final class Trainer {
                 : s >= 60 ? String.format("%dm%02ds", s / 60, s % 60) : s + "s";
     }
 
-    static FileSystem fs(String uri, Configuration conf) throws IOException {
-        return new Path(uri).getFileSystem(conf);
-    }
 }
