@@ -28,10 +28,16 @@ public final class JobMain {
         } catch (UserError | IllegalArgumentException | FileNotFoundException e) {
             System.err.println(job + ": error: " + e.getMessage());
             code = 1;
+        } catch (OutOfMemoryError e) {
+            System.err.println(job + ": error: " + OUT_OF_HEAP);
+            code = 1;
         } catch (Exception e) {
             Throwable cause = rootUserError(e);
             if (cause != null) {
                 System.err.println(job + ": error: " + cause.getMessage());
+            } else if (outOfHeap(e)) {
+                e.printStackTrace();
+                System.err.println(job + ": error: " + OUT_OF_HEAP);
             } else {
                 System.err.println(job + ": failed: " + e);
                 e.printStackTrace();
@@ -41,6 +47,20 @@ public final class JobMain {
         if (code != 0) {
             System.exit(code);
         }
+    }
+
+    static final String OUT_OF_HEAP = "a JVM ran out of Java heap (parameters and their copies for broadcast and "
+            + "averaging are serialized on the heap): raise --driver-memory (local mode) or spark.executor.memory; "
+            + "the checkpoints already written are kept, continue with --resume";
+
+    /** Spark reports an executor's (or local mode's) OutOfMemoryError as a task failure message. */
+    static boolean outOfHeap(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof OutOfMemoryError || String.valueOf(c.getMessage()).contains("java.lang.OutOfMemoryError: Java heap space")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Throwable rootUserError(Throwable t) {

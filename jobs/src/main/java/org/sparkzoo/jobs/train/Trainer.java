@@ -26,6 +26,7 @@ import org.sparkzoo.jobs.eval.Evaluator;
 import org.sparkzoo.models.ModelConfig;
 import org.sparkzoo.models.ModelRegistry;
 import org.sparkzoo.models.ModelSpec;
+import org.sparkzoo.models.ModelStats;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -87,6 +88,9 @@ public final class Trainer {
 
         TrainState state;
         ComputationGraph net;
+        if (o.resume && !checkpoints.any()) {
+            log.info("--resume: no checkpoint in {} yet, starting a new run", o.output);
+        }
         if (o.resume && checkpoints.any()) {
             String latest = checkpoints.latest().get();
             Checkpoints.Loaded loaded = Checkpoints.load(latest, hadoop, true);
@@ -118,7 +122,7 @@ public final class Trainer {
         }
         MemoryCheck.check(spark, spec, net, imageSize, o.channels, o.batchSizePerWorker, workers);
         log.info("training {} ({} trainable parameters) on {} images of {} classes at {}x{}: {} workers x batch {} x averaging every {} = {} rounds per epoch, base lr {}",
-                spec.name, String.format(Locale.ROOT, "%,d", net.numParams()), train.count, numClasses, imageSize, imageSize,
+                spec.name, String.format(Locale.ROOT, "%,d", ModelStats.trainableParams(net.getConfiguration())), train.count, numClasses, imageSize, imageSize,
                 workers, o.batchSizePerWorker, o.averagingFrequency, roundsPerEpoch, fmt(schedule.baseLr()));
 
         ParameterAveragingTrainingMaster built = new ParameterAveragingTrainingMaster.Builder(workers, sliceRows)
