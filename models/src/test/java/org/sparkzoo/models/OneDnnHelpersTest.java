@@ -28,8 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * STACK.md's open question: do DL4J's oneDNN helpers (conv, batch norm) give the same gradients as DL4J's own
  * kernels? The helper switch is read when each layer creates its helper, so each network is built after setting
- * the property. Gradients of the same parameters on the same real images are compared with helpers on, off, and
- * against a double-precision computation (helpers off).
+ * the property. Gradients of the same parameters on the same real images are computed with helpers on and off in
+ * float and against a double-precision reference; helpers on must be as close to the reference as float rounding
+ * puts DL4J's own kernels, on whichever CPU runs the test (AVX2 and AVX-512 round differently).
  */
 class OneDnnHelpersTest {
     private static String saved;
@@ -91,6 +92,27 @@ class OneDnnHelpersTest {
         return worst;
     }
 
+    /**
+     * Fashion-MNIST's flat black background gives equal activations in a max pool's window; which of them gets the
+     * gradient is a free choice (a subgradient), and float and double kernels choose differently: 1-2% apart on
+     * resnet18 at 64 px with every kernel correct. Noise far above float rounding makes the maximum unique.
+     */
+    private static void breakTies(DataSet ds) {
+        INDArray x = ds.getFeatures();
+        x.addi(Nd4j.getRandomFactory().getNewRandomInstance(7).nextDouble(x.shape()).castTo(x.dataType()).muli(0.05));
+    }
+
+    /** ||a - b|| / ||b|| over all parameter arrays together. */
+    private static double global(Map<String, INDArray> a, Map<String, INDArray> b) {
+        double diff = 0;
+        double norm = 0;
+        for (String k : b.keySet()) {
+            diff += Math.pow(a.get(k).sub(b.get(k)).norm2Number().doubleValue(), 2);
+            norm += Math.pow(b.get(k).norm2Number().doubleValue(), 2);
+        }
+        return Math.sqrt(diff / norm);
+    }
+
     /** A conv/BN/ReLU stem, a pooled residual basic block with a projection, global pool, classifier. */
     private static ComputationGraphConfiguration convBnNet(int size) {
         Graph g = Graph.create(ModelConfig.of(FashionMnist.CLASSES, 3, size, size).withSeed(5), WeightInit.RELU);
@@ -101,49 +123,80 @@ class OneDnnHelpersTest {
         return g.build(Graph.OUTPUT);
     }
 
-    @Test
-    void convAndBatchNormBlocksGiveTheSameGradientsWithHelpersOnAndOff() throws IOException {
+    /**
+     * Float rounding is the yardstick: DL4J's own float kernels (helpers off) differ from the double-precision
+     * reference by the rounding of this network on this CPU (deep nets, AVX2 vs AVX-512, summation orders). oneDNN's
+     * kernels compute the same sums in another order, so they must land within a small multiple of that distance;
+     * a wrong helper gradient lands at O(1). The floor (about 170 float epsilons) keeps a lucky, near-exact
+     * helpers-off path from making the bound unreachable.
+     */
+    private static final double ROUNDING_FACTOR = 8;
+    private static final double ROUNDING_FLOOR = 1e-5;
+
+    private static void assertHelpersWithinRounding(String name, java.util.function.Supplier<ComputationGraphConfiguration> conf,
+                                                    DataSet ds) {
         Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
-        ComputationGraphConfiguration conf = convBnNet(16);
-        DataSet ds = FashionMnist.batch(8, 3, 16);
-        INDArray params = initialParams(conf);
-        ComputationGraph on = build(conf, true, params);
-        ComputationGraph off = build(conf, false, params);
-        assertInstanceOf(MKLDNNConvHelper.class, ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) on.getLayer(0)).getHelper());
-        assertInstanceOf(MKLDNNBatchNormHelper.class, helper(on.getLayer(1)));
-        assertNull(helper(off.getLayer(1)), "helpers must be off in the comparison network");
+        breakTies(ds);
+        ComputationGraphConfiguration floatConf = conf.get();
+        INDArray params = initialParams(floatConf);
+        ComputationGraph on = build(floatConf, true, params);
+        assertInstanceOf(MKLDNNBatchNormHelper.class, helper(firstBatchNorm(on)), "helpers must be on in " + name);
         Map<String, INDArray> gOn = gradients(on, ds);
+        on.close();
+        ComputationGraph off = build(floatConf, false, params);
+        assertNull(helper(firstBatchNorm(off)), "helpers must be off in the comparison network");
         Map<String, INDArray> gOff = gradients(off, ds);
+        off.close();
 
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-        ComputationGraphConfiguration confDouble = convBnNet(16);
-        Map<String, INDArray> reference = gradients(build(confDouble, false, params), ds);
-        Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
+        Map<String, INDArray> reference;
+        try {
+            ComputationGraph ref = build(conf.get(), false, params);
+            reference = gradients(ref, ds);
+            ref.close();
+        } finally {
+            Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
+        }
 
-        StringBuilder where = new StringBuilder();
-        double onVsOff = worst(gOn, gOff, where);
-        assertTrue(onVsOff < 1e-4, "helpers on vs off: " + where);
-        double onVsRef = worst(gOn, reference, where);
-        assertTrue(onVsRef < 1e-4, "helpers on vs double precision: " + where);
-        double offVsRef = worst(gOff, reference, where);
-        assertTrue(offVsRef < 1e-4, "helpers off vs double precision: " + where);
-        System.out.printf("oneDNN helpers, conv/BN block: on-vs-off %.1e, on-vs-double %.1e, off-vs-double %.1e%n", onVsOff, onVsRef, offVsRef);
+        StringBuilder whereOff = new StringBuilder();
+        StringBuilder whereOn = new StringBuilder();
+        double offVsRef = worst(gOff, reference, whereOff);
+        double onVsRef = worst(gOn, reference, whereOn);
+        double bound = ROUNDING_FACTOR * Math.max(offVsRef, ROUNDING_FLOOR);
+        System.out.printf("oneDNN helpers, %s: on-vs-double %.1e (%s), off-vs-double %.1e (%s), bound %.1e; all parameters off-vs-double %.1e%n",
+                name, onVsRef, whereOn, offVsRef, whereOff, bound, global(gOff, reference));
+        // DL4J's own float path is close to the truth at all (a broken reference fails here)
+        double global = global(gOff, reference);
+        assertTrue(global < 1e-4, name + ": helpers off vs double precision over all parameters: " + global);
+        assertTrue(onVsRef <= bound, name + ": helpers on vs double precision " + whereOn
+                + " exceeds " + ROUNDING_FACTOR + "x the float rounding of helpers off (" + whereOff + ")");
     }
 
     @Test
-    void resNet18GradientsAgreeWithHelpersOnAndOff() throws IOException {
+    void convAndBatchNormBlocksGiveDoublePrecisionGradientsWithinFloatRounding() throws IOException {
+        DataSet ds = FashionMnist.batch(8, 3, 16);
+        assertHelpersWithinRounding("conv/BN block", () -> convBnNet(16), ds);
         Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
-        ModelSpec spec = ModelRegistry.get("resnet18");
-        ComputationGraphConfiguration conf = spec.configuration(ModelConfig.of(FashionMnist.CLASSES, 3, 64, 64));
-        DataSet ds = FashionMnist.batch(8, 3, 64);
-        INDArray params = initialParams(conf);
-        ComputationGraph on = build(conf, true, params);
-        assertInstanceOf(MKLDNNBatchNormHelper.class, helper(on.getLayer("stem/bn")));
-        StringBuilder where = new StringBuilder();
-        double onVsOff = worst(gradients(on, ds), gradients(build(conf, false, params), ds), where);
+        ComputationGraph on = build(convBnNet(16), true, initialParams(convBnNet(16)));
+        assertInstanceOf(MKLDNNConvHelper.class, ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) on.getLayer(0)).getHelper());
         on.close();
-        System.out.printf("oneDNN helpers, resnet18 64px: on-vs-off %.1e (%s)%n", onVsOff, where);
-        assertTrue(onVsOff < 1e-3, "helpers on vs off: " + where);
+    }
+
+    @Test
+    void resNet18GradientsWithHelpersAreWithinFloatRoundingOfDoublePrecision() throws IOException {
+        ModelSpec spec = ModelRegistry.get("resnet18");
+        DataSet ds = FashionMnist.batch(8, 3, 64);
+        assertHelpersWithinRounding("resnet18 64px", () -> spec.configuration(ModelConfig.of(FashionMnist.CLASSES, 3, 64, 64)),
+                ds);
+    }
+
+    private static Layer firstBatchNorm(ComputationGraph net) {
+        for (Layer l : net.getLayers()) {
+            if (l instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization) {
+                return l;
+            }
+        }
+        throw new AssertionError("no batch-norm layer");
     }
 
     private static Object helper(Layer layer) {
