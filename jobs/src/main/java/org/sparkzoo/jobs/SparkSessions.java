@@ -2,11 +2,13 @@ package org.sparkzoo.jobs;
 
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.sparkzoo.jobs.kryo.BulkNd4jRegistrator;
 
 /**
  * Builds the SparkSession every job runs in, so that what DL4J needs on the executors is there even when the
  * user submits without this project's {@code conf/spark-defaults.conf}: oneDNN helpers on, the offline time
- * source for training stats, Kryo with ND4J's registrator, and no locality wait (STACK.md: with the default 3 s
+ * source for training stats, Kryo with ND4J's registrations and bulk-copied arrays, uncompressed broadcasts, and
+ * no locality wait (STACK.md: with the default 3 s
  * all tasks went to one executor).
  */
 public final class SparkSessions {
@@ -29,7 +31,9 @@ public final class SparkSessions {
         conf.setIfMissing("spark.master", "local[*]");
         conf.setIfMissing("spark.app.name", appName);
         conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
-        conf.setIfMissing("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator");
+        conf.setIfMissing("spark.kryo.registrator", BulkNd4jRegistrator.class.getName());
+        // parameter broadcasts are float arrays, which LZ4 barely shrinks: compressing costs more than it saves
+        conf.setIfMissing("spark.broadcast.compress", "false");
         conf.setIfMissing("spark.locality.wait", "0");
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         String executorOptions = conf.get("spark.executor.extraJavaOptions", "");

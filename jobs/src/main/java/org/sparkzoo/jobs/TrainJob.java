@@ -55,7 +55,7 @@ public final class TrainJob {
                 .flag("resume", "continue the run in --output from its last checkpoint", o -> o.resume = true)
                 .flag("overwrite", "replace a run already in --output", o -> o.overwrite = true)
                 .flag("rebuild-network", "rebuild each worker's network every round, as stock dl4j-spark does (default: keep it alive between rounds)", o -> o.reuseNetwork = false)
-                .flag("no-training-stats", "do not collect dl4j-spark's training stats", o -> o.trainingStats = false)
+                .flag("training-stats", "collect dl4j-spark's training stats (a timeline of every round in training-stats.html; its event lists grow with the run)", o -> o.trainingStats = true)
                 .check(o -> ModelRegistry.contains(o.model) ? null : unknownModel(o.model))
                 .check(o -> o.data == null ? "--data is required: the dataset folder written by prep-job" : null)
                 .check(o -> o.output == null ? "--output is required: the run folder to write" : null)

@@ -62,7 +62,7 @@ public final class Recipes {
     }
 
     private static boolean isFlag(String key) {
-        return List.of("resume", "overwrite", "no-training-stats").contains(key);
+        return List.of("resume", "overwrite", "training-stats").contains(key);
     }
 
     private static String bundled(String model, Properties p) throws IOException {

@@ -1,7 +1,17 @@
 package org.sparkzoo.jobs.train;
 
+import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.CollectionAccumulator;
+import org.apache.spark.util.LongAccumulator;
+import org.datavec.spark.util.BroadcastHadoopConfigHolder;
+import org.datavec.spark.util.SerializableHadoopConfig;
+import org.deeplearning4j.core.loader.DataSetLoader;
+import org.deeplearning4j.core.loader.MultiDataSetLoader;
 import org.deeplearning4j.core.storage.StatsStorageRouterProvider;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
@@ -11,31 +21,71 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.deeplearning4j.spark.api.TrainingHook;
 import org.deeplearning4j.spark.api.WorkerConfiguration;
+import org.deeplearning4j.spark.api.worker.ExecuteWorkerPathFlatMap;
+import org.deeplearning4j.spark.api.worker.ExecuteWorkerPathMDSFlatMap;
 import org.deeplearning4j.spark.api.worker.NetBroadcastTuple;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.BaseTrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
 import org.deeplearning4j.spark.impl.paramavg.stats.ParameterAveragingTrainingWorkerStats;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
- * dl4j-spark's parameter averaging with one change at its seam ({@code getWorkerInstance}): a worker keeps its
- * network alive in the executor between rounds and only copies the broadcast parameters, updater state and
- * learning rate into it, instead of rebuilding the whole network from its configuration every round.
- * Measured on ResNet-50 (BENCHMARKS.md): the rebuild cost seconds per round, most of a round's fixed cost.
+ * dl4j-spark's parameter averaging, changed at its seams so that a round costs little more than moving its bytes
+ * (BENCHMARKS.md measures each change):
+ * <ul>
+ * <li>{@code getWorkerInstance}: a worker keeps its network alive in the executor between rounds and only copies
+ * the broadcast parameters, updater state and learning rate into it, instead of rebuilding the network from its
+ * configuration every round;</li>
+ * <li>{@code executeTrainingPaths}: train-job hands over exactly one round, one partition per worker, so the
+ * round is one Spark job: no counting job, no random split, no repartition, and the workers' results are not
+ * persisted (stock dl4j-spark caches them in the executors until the driver's GC cleans the RDD up);</li>
+ * <li>each round's broadcast is destroyed once the round has been averaged, not left to the driver's GC;</li>
+ * <li>the workers time their minibatches and count the examples they fitted into Spark accumulators
+ * ({@link #lastRound()}), without dl4j-spark's training stats, whose event lists grow with the run.</li>
+ * </ul>
+ * Parameters and updater state travel through Spark's serializer: {@code BulkNd4jRegistrator} moves them in
+ * blocks (ND4J's registrator writes one element at a time).
  */
 public final class ReusingTrainingMaster extends ParameterAveragingTrainingMaster {
     private static final long serialVersionUID = 1L;
+
+    /** Driver-side: the round's broadcast and the workers' accumulators (registered on first use). */
+    private transient Broadcast<NetBroadcastTuple> roundBroadcast;
+    private transient LongAccumulator fitNanos;
+    private transient LongAccumulator fittedExamples;
+    private transient LongAccumulator fittedMinibatches;
+    private transient CollectionAccumulator<String> executors;
+    /** Minibatches fitted per executor ("host/executor id") since the start of this run. */
+    private final transient Map<String, Long> minibatchesPerExecutor = new TreeMap<>();
+
+    /** What the workers did in the last round, summed over workers. */
+    public static final class RoundWork {
+        public final double fitSeconds;
+        public final long examples;
+        public final long minibatches;
+
+        RoundWork(double fitSeconds, long examples, long minibatches) {
+            this.fitSeconds = fitSeconds;
+            this.examples = examples;
+            this.minibatches = minibatches;
+        }
+    }
 
     /** Takes over every setting of a master made by dl4j-spark's builder. */
     public ReusingTrainingMaster(ParameterAveragingTrainingMaster built) {
@@ -57,6 +107,68 @@ public final class ReusingTrainingMaster extends ParameterAveragingTrainingMaste
         }
     }
 
+    /** One round: the paths are the round's slices, already in one partition per worker. */
+    @Override
+    public void executeTrainingPaths(SparkDl4jMultiLayer network, SparkComputationGraph graph, JavaRDD<String> paths,
+                                     DataSetLoader dsLoader, MultiDataSetLoader mdsLoader) {
+        if (graph == null) {
+            super.executeTrainingPaths(network, graph, paths, dsLoader, mdsLoader);
+            return;
+        }
+        if (numWorkers == null) {
+            numWorkers = graph.getSparkContext().defaultParallelism();
+        }
+        accumulators(graph.getSparkContext());
+        fitNanos.reset();
+        fittedExamples.reset();
+        fittedMinibatches.reset();
+        executors.reset();
+        try {
+            if (collectTrainingStats) {
+                stats.logFitStart();
+                stats.logMapPartitionsStart();
+            }
+            Broadcast<SerializableHadoopConfig> hadoop = BroadcastHadoopConfigHolder.get(graph.getSparkContext());
+            FlatMapFunction<Iterator<String>, ParameterAveragingTrainingResult> work = dsLoader != null
+                    ? new ExecuteWorkerPathFlatMap<>(getWorkerInstance(graph), dsLoader, hadoop)
+                    : new ExecuteWorkerPathMDSFlatMap<>(getWorkerInstance(graph), mdsLoader, hadoop);
+            processResults(null, graph, paths.mapPartitions(work), 1, 1);
+            if (collectTrainingStats) {
+                stats.logMapPartitionsEnd(paths.getNumPartitions());
+                stats.logFitEnd((int) fittedMinibatches.value().longValue());
+            }
+            for (String e : executors.value()) {
+                int at = e.lastIndexOf('=');
+                minibatchesPerExecutor.merge(e.substring(0, at), Long.parseLong(e.substring(at + 1)), Long::sum);
+            }
+        } finally {
+            if (roundBroadcast != null) {
+                roundBroadcast.destroy(); // blocking: the next round's broadcast does not pile up beside it
+                roundBroadcast = null;
+            }
+        }
+    }
+
+    /** The workers' minibatch time, examples and minibatches of the last round. */
+    public RoundWork lastRound() {
+        return fitNanos == null ? new RoundWork(0, 0, 0)
+                : new RoundWork(fitNanos.value() / 1e9, fittedExamples.value(), fittedMinibatches.value());
+    }
+
+    /** Which executors fitted how many minibatches so far: the proof that training was spread over the cluster. */
+    public Map<String, Long> minibatchesPerExecutor() {
+        return Collections.unmodifiableMap(minibatchesPerExecutor);
+    }
+
+    private void accumulators(JavaSparkContext sc) {
+        if (fitNanos == null) {
+            executors = sc.sc().collectionAccumulator("sparkzoo executors");
+            fitNanos = sc.sc().longAccumulator("sparkzoo fit nanoseconds");
+            fittedExamples = sc.sc().longAccumulator("sparkzoo fitted examples");
+            fittedMinibatches = sc.sc().longAccumulator("sparkzoo fitted minibatches");
+        }
+    }
+
     @Override
     public ParameterAveragingTrainingWorker getWorkerInstance(SparkComputationGraph graph) {
         NetBroadcastTuple tuple = new NetBroadcastTuple(graph.getNetwork().getConfiguration(),
@@ -68,9 +180,12 @@ public final class ReusingTrainingMaster extends ParameterAveragingTrainingMaste
         if (collectTrainingStats) {
             stats.logBroadcastEnd();
         }
+        roundBroadcast = broadcast;
+        accumulators(graph.getSparkContext());
         WorkerConfiguration configuration = new WorkerConfiguration(true, rddDataSetNumExamples, batchSizePerWorker,
                 averagingFrequency, prefetchNumBatches, collectTrainingStats);
-        return new Worker(broadcast, saveUpdater, configuration, trainingHookList, listeners, getRouterProvider());
+        return new Worker(broadcast, saveUpdater, configuration, trainingHookList, listeners, getRouterProvider(),
+                fitNanos, fittedExamples, fittedMinibatches, executors);
     }
 
     /** A worker that takes its network from the executor's pool of idle ones when one of the same shape is there. */
@@ -81,12 +196,36 @@ public final class ReusingTrainingMaster extends ParameterAveragingTrainingMaste
         private static final Field STATS_FIELD = statsField();
         private final Broadcast<NetBroadcastTuple> tuple;
         private final boolean collectStats;
+        private final LongAccumulator fitNanos;
+        private final LongAccumulator fittedExamples;
+        private final LongAccumulator fittedMinibatches;
+        private final CollectionAccumulator<String> executors;
+        /** Minibatches this task fitted (Spark deserializes a worker per task). */
+        private transient long taskMinibatches;
 
         Worker(Broadcast<NetBroadcastTuple> broadcast, boolean saveUpdater, WorkerConfiguration configuration,
-               Collection<TrainingHook> hooks, Collection<TrainingListener> listeners, StatsStorageRouterProvider router) {
+               Collection<TrainingHook> hooks, Collection<TrainingListener> listeners, StatsStorageRouterProvider router,
+               LongAccumulator fitNanos, LongAccumulator fittedExamples, LongAccumulator fittedMinibatches,
+               CollectionAccumulator<String> executors) {
             super(broadcast, saveUpdater, configuration, hooks, listeners, router);
             this.tuple = broadcast;
             this.collectStats = configuration.isCollectTrainingStats();
+            this.fitNanos = fitNanos;
+            this.fittedExamples = fittedExamples;
+            this.fittedMinibatches = fittedMinibatches;
+            this.executors = executors;
+        }
+
+        /** Every minibatch of a graph passes here (the DataSet variants convert and call it). */
+        @Override
+        public ParameterAveragingTrainingResult processMinibatch(MultiDataSet minibatch, ComputationGraph graph, boolean isLast) {
+            long t0 = System.nanoTime();
+            ParameterAveragingTrainingResult result = super.processMinibatch(minibatch, graph, isLast);
+            fitNanos.add(System.nanoTime() - t0);
+            fittedExamples.add(minibatch.getFeatures(0).size(0));
+            fittedMinibatches.add(1);
+            taskMinibatches++;
+            return result;
         }
 
         private static final class Idle {
@@ -132,7 +271,18 @@ public final class ReusingTrainingMaster extends ParameterAveragingTrainingMaste
                 }
             }
             release(shape, net, tuple.id());
+            countMinibatchesOfThisTask();
             return net;
+        }
+
+        /** At the task's end, "host/executor=minibatches" of this task into the executors accumulator. */
+        private void countMinibatchesOfThisTask() {
+            TaskContext ctx = TaskContext.get();
+            if (ctx != null) {
+                String executor = SparkEnv.get().blockManager().blockManagerId().host() + "/" + SparkEnv.get().executorId();
+                ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener)
+                        context -> executors.add(executor + "=" + taskMinibatches));
+            }
         }
 
         /** Back to the pool when the task ends; usable again only in a later round (its result aliases the params). */

@@ -43,6 +43,15 @@ final class RoundTimes {
         return out;
     }
 
+    /** Minibatches fitted per executor JVM, from the fit events of dl4j-spark's stats (the stock master's path). */
+    static Map<String, Long> minibatchesPerJvm(SparkTrainingStats stats) {
+        Map<String, Long> perJvm = new java.util.TreeMap<>();
+        for (EventStats e : events(stats, KEYS.get("fit"))) {
+            perJvm.merge(e.getMachineID() + "/" + e.getJvmID(), 1L, Long::sum);
+        }
+        return perJvm;
+    }
+
     static List<EventStats> events(SparkTrainingStats stats, String key) {
         for (SparkTrainingStats s = stats; s != null; s = s.getNestedTrainingStats()) {
             if (s.getKeySet().contains(key)) {

@@ -5,7 +5,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.deeplearning4j.spark.stats.EventStats;
 import org.sparkzoo.jobs.JobMain.UserError;
 import org.sparkzoo.jobs.report.Charts;
 import org.sparkzoo.jobs.report.Files;
@@ -105,12 +104,8 @@ final class RunFolder {
         Files.write(new Path(dir, "summary.json"), JSON.writeValueAsString(s), conf);
     }
 
-    /** Which executor JVMs fitted minibatches: the proof that training was spread over the cluster. */
-    void workers(List<EventStats> fitEvents) throws IOException {
-        Map<String, Integer> perJvm = new TreeMap<>();
-        for (EventStats e : fitEvents) {
-            perJvm.merge(e.getMachineID() + "/" + e.getJvmID(), 1, Integer::sum);
-        }
+    /** Which executor JVMs fitted how many minibatches: the proof that training was spread over the cluster. */
+    void workers(Map<String, Long> perJvm) throws IOException {
         Map<String, Object> w = new LinkedHashMap<>();
         w.put("jvms", perJvm.size());
         w.put("minibatches_per_jvm", perJvm);

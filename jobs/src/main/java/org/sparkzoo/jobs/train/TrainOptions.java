@@ -55,7 +55,7 @@ public final class TrainOptions implements Serializable {
     public boolean resume = false;
     public boolean overwrite = false;
     /** Collect dl4j-spark's training stats and write its HTML timeline. */
-    public boolean trainingStats = true;
+    public boolean trainingStats = false;
     /** Minibatches each worker loads ahead in a background thread; 0 = load in the task thread. */
     public int prefetchBatches = 0;
     /** Keep each worker's network alive between rounds instead of rebuilding it (see ReusingTrainingMaster). */

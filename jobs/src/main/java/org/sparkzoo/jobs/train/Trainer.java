@@ -174,7 +174,11 @@ public final class Trainer {
                 }
                 int activeWorkers = Math.max(1, Math.min(workers, mine.size()));
                 Map<String, Double> times = o.trainingStats ? roundTimes.next(sparkNet.getSparkTrainingStats()) : Map.of();
-                double fitSeconds = times.getOrDefault("fit", 0.0) / activeWorkers;
+                ReusingTrainingMaster.RoundWork work = tm instanceof ReusingTrainingMaster ? ((ReusingTrainingMaster) tm).lastRound() : null;
+                double fitSeconds = (work != null ? work.fitSeconds : times.getOrDefault("fit", Double.NaN)) / activeWorkers;
+                if (work != null) {
+                    images = (int) work.examples; // what the workers fitted, not what the driver planned
+                }
                 imagesThisRun += images;
                 roundsThisRun++;
                 epochLossSum += loss;
@@ -185,7 +189,7 @@ public final class Trainer {
                 state.lastLoss = loss;
                 double elapsed = (System.nanoTime() - startNanos) / 1e9;
                 double roundsLeft = (double) (o.epochs - epoch - 1) * roundsPerEpoch + (roundsPerEpoch - round - 1);
-                double overhead = o.trainingStats ? Math.max(0, 1 - fitSeconds / seconds) : Double.NaN;
+                double overhead = Double.isNaN(fitSeconds) ? Double.NaN : Math.max(0, 1 - fitSeconds / seconds);
                 System.out.printf(Locale.ROOT, "epoch %d/%d round %d/%d loss %.4f lr %s %.0f img/s averaging+overhead %s eta %s%n",
                         epoch + 1, o.epochs, round + 1, roundsPerEpoch, loss, fmt(lr), images / seconds,
                         Double.isNaN(overhead) ? "n/a" : String.format(Locale.ROOT, "%.0f%%", 100 * overhead),
@@ -201,6 +205,7 @@ public final class Trainer {
                 m.put("seconds", seconds);
                 m.put("images_per_second", images / seconds);
                 m.put("overhead_share", overhead);
+                m.put("seconds_fit_per_worker", fitSeconds);
                 for (Map.Entry<String, Double> t : times.entrySet()) {
                     // master-side times as they are; worker-side ones per worker
                     boolean worker = t.getKey().equals("model_rebuild") || t.getKey().equals("data_load") || t.getKey().equals("fit");
@@ -250,6 +255,11 @@ public final class Trainer {
         result.lastLoss = state.lastLoss;
         result.rounds = state.globalRound;
         result.imagesPerSecond = imagesThisRun / Math.max(1e-9, seconds);
+        if (tm instanceof ReusingTrainingMaster) {
+            run.workers(((ReusingTrainingMaster) tm).minibatchesPerExecutor());
+        } else if (o.trainingStats && sparkNet.getSparkTrainingStats() != null) {
+            run.workers(RoundTimes.minibatchesPerJvm(sparkNet.getSparkTrainingStats()));
+        }
         if (o.trainingStats && sparkNet.getSparkTrainingStats() != null) {
             writeTrainingStats(sc, sparkNet.getSparkTrainingStats(), run);
         }
@@ -319,7 +329,6 @@ public final class Trainer {
         try {
             String html = new Path(run.uri(), "training-stats.html").toString();
             StatsUtils.exportStatsAsHtml(stats, html, sc);
-            run.workers(RoundTimes.events(stats, RoundTimes.KEYS.get("fit")));
         } catch (Exception e) {
             log.warn("could not write dl4j-spark's training stats: {}", e.toString());
         }
