@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -212,6 +214,23 @@ class WeightDecayTest {
             plain.fit(ds);
         }
         assertTrue(maxDifference(params(n), params(plain)) > 1e4 * ROUNDING, "Nesterov and plain momentum give the same update");
+    }
+
+    @Test
+    void sgdMomentumStateIsSavedAndRestoredWithTheNetwork() throws Exception {
+        DataSet ds = data();
+        ComputationGraph straight = tinyZooNet(new SgdMomentum(LR, MU), C, WeightDecayKind.L2);
+        ComputationGraph resumed = tinyZooNet(new SgdMomentum(LR, MU), C, WeightDecayKind.L2);
+        straight.fit(ds);
+        resumed.fit(ds);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        ModelSerializer.writeModel(resumed, bytes, true);
+        resumed = ModelSerializer.restoreComputationGraph(new java.io.ByteArrayInputStream(bytes.toByteArray()), true);
+        assertInstanceOf(SgdMomentum.class, ((org.deeplearning4j.nn.conf.layers.BaseLayer) resumed.getLayer(0).getConfig()).getIUpdater());
+        assertTrue(resumed.getUpdater().getStateViewArray().amaxNumber().doubleValue() > 0, "velocity saved");
+        straight.fit(ds);
+        resumed.fit(ds);
+        assertEquals(0, maxDifference(params(straight), params(resumed)), ROUNDING, "second step after a save and restore");
     }
 
     @Test
