@@ -32,11 +32,14 @@ public final class TrainJob {
                 .integer("workers", "Spark's default parallelism", "parallel workers, one Spark task each per round", (o, v) -> o.workers = v)
                 .integer("batch-size-per-worker", d.batchSizePerWorker, "minibatch size of each worker", (o, v) -> o.batchSizePerWorker = v)
                 .integer("averaging-frequency", d.averagingFrequency, "minibatches each worker fits between parameter averagings", (o, v) -> o.averagingFrequency = v)
-                .choice("optimizer", List.of("sgd", "nesterov", "adam"), d.optimizer, "optimizer", (o, v) -> o.optimizer = v)
-                .decimal("momentum", d.momentum, "momentum for nesterov", (o, v) -> o.momentum = v)
+                .choice("optimizer", List.of("sgd", "nesterov", "adam"), d.optimizer,
+                        "sgd: torch.optim.SGD with --momentum (plain, as torchvision's recipes); nesterov: Nesterov momentum; adam", (o, v) -> o.optimizer = v)
+                .decimal("momentum", d.momentum, "momentum of sgd and nesterov (0 with sgd: plain SGD)", (o, v) -> o.momentum = v)
                 .decimal("lr", d.lr, "learning rate for a global batch of --lr-reference-batch (linear scaling rule)", (o, v) -> o.lr = v)
                 .integer("lr-reference-batch", d.lrReferenceBatch, "global batch that --lr is meant for; lr scales by workers x batch / this", (o, v) -> o.lrReferenceBatch = v)
-                .decimal("weight-decay", d.weightDecay, "decoupled weight decay", (o, v) -> o.weightDecay = v)
+                .decimal("weight-decay", d.weightDecay, "weight decay coefficient on every trainable parameter (how it acts: --weight-decay-mode)", (o, v) -> o.weightDecay = v)
+                .choice("weight-decay-mode", List.of("l2", "decoupled"), d.weightDecayMode,
+                        "l2: c*w added to the gradient before the optimizer (torch.optim's weight_decay); decoupled: w -= lr*c*w after it (AdamW)", (o, v) -> o.weightDecayMode = v)
                 .choice("lr-schedule", List.of("step", "cosine", "poly", "constant"), d.lrSchedule, "learning-rate decay after warmup", (o, v) -> o.lrSchedule = v)
                 .integer("lr-step-epochs", d.lrStepEpochs, "step schedule: epochs between decays", (o, v) -> o.lrStepEpochs = v)
                 .decimal("lr-gamma", d.lrGamma, "step schedule: decay factor", (o, v) -> o.lrGamma = v)
@@ -44,7 +47,9 @@ public final class TrainJob {
                 .decimal("warmup-epochs", d.warmupEpochs, "linear warmup from 1% of the rate, in epochs", (o, v) -> o.warmupEpochs = v)
                 .decimal("label-smoothing", d.labelSmoothing, "label smoothing epsilon", (o, v) -> o.labelSmoothing = v)
                 .decimal("stochastic-depth", d.stochasticDepth, "ResNets: drop rate of the last block (linear decay from 0)", (o, v) -> o.stochasticDepth = v)
-                .decimal("drop-path", d.dropPath, "FractalNet/NASNet: drop-path rate", (o, v) -> o.dropPath = v)
+                .decimal("drop-path", "the paper's", "FractalNet/NASNet: drop-path rate (the paper's: fractalnet 0.15 local + 50% global, nasnet_mobile 0)", (o, v) -> o.dropPath = v)
+                .decimal("classifier-dropout", "the paper's", "dropout probability before the classifier (0 = none)", (o, v) -> o.classifierDropout = v)
+                .decimal("width-multiplier", d.widthMultiplier, "MobileNet v1/v2: width multiplier alpha", (o, v) -> o.widthMultiplier = v)
                 .choice("augment", List.of("random-resized-crop", "flip", "none"), d.augment, "online augmentation in the executors", (o, v) -> o.augment = v)
                 .longValue("seed", d.seed, "seed of initialization, data order and augmentation", (o, v) -> o.seed = v)
                 .integer("validate-every", d.validateEvery, "validate on the val split every N epochs; 0 = never", (o, v) -> o.validateEvery = v)
@@ -62,6 +67,13 @@ public final class TrainJob {
                 .check(o -> o.channels == 1 || o.channels == 3 ? null : "--channels must be 1 or 3, got " + o.channels)
                 .check(o -> o.batchSizePerWorker > 0 && o.averagingFrequency > 0 && o.epochs > 0 ? null
                         : "--batch-size-per-worker, --averaging-frequency and --epochs must be positive")
+                .check(o -> o.weightDecay >= 0 ? null : "--weight-decay must be >= 0, got " + o.weightDecay)
+                .check(o -> o.momentum >= 0 && o.momentum < 1 ? null : "--momentum must be in [0, 1), got " + o.momentum)
+                .check(o -> o.widthMultiplier > 0 ? null : "--width-multiplier must be > 0, got " + o.widthMultiplier)
+                .check(o -> o.classifierDropout < 1 && (o.classifierDropout >= 0 || o.classifierDropout == -1) ? null
+                        : "--classifier-dropout must be in [0, 1), got " + o.classifierDropout)
+                .check(o -> o.dropPath < 1 && (o.dropPath >= 0 || o.dropPath == -1) ? null
+                        : "--drop-path must be in [0, 1), got " + o.dropPath)
                 .check(o -> o.resume && o.overwrite ? "--resume and --overwrite contradict each other" : null);
     }
 

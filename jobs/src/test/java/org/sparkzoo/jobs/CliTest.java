@@ -24,7 +24,8 @@ class CliTest {
         String usage = help(TrainJob.cli());
         for (String option : new String[]{"--model", "--data", "--output", "--workers", "--batch-size-per-worker",
                 "--averaging-frequency", "--epochs", "--optimizer", "--momentum", "--lr", "--weight-decay", "--lr-schedule",
-                "--warmup-epochs", "--label-smoothing", "--resume", "--list-models", "--stochastic-depth", "--drop-path"}) {
+                "--warmup-epochs", "--label-smoothing", "--resume", "--list-models", "--stochastic-depth", "--drop-path",
+                "--weight-decay-mode", "--width-multiplier", "--classifier-dropout"}) {
             assertTrue(usage.contains(option), option + " missing from --help:\n" + usage);
         }
         assertTrue(usage.contains("(default: 32)"), "batch size default shown");

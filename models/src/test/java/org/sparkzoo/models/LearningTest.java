@@ -68,7 +68,7 @@ class LearningTest {
         int size = ZooTest.smallSize(spec);
         double lr = NO_BATCH_NORM.contains(name) ? 2e-4 : 1e-3;
         ComputationGraph net = spec.build(ModelConfig.of(FashionMnist.CLASSES, 3, size, size)
-                .withUpdater(new Adam(lr)).withDropout(0).withSeed(12345));
+                .withUpdater(new Adam(lr)).withDropout(0).withDropPath(0).withSeed(12345));
         DataSet ds = FashionMnist.batch(IMAGES, 3, size);
         int outputs = net.getNumOutputArrays();
         INDArray[] labels = new INDArray[outputs];

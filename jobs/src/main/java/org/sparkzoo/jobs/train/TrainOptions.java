@@ -1,5 +1,13 @@
 package org.sparkzoo.jobs.train;
 
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.sparkzoo.models.ModelConfig;
+import org.sparkzoo.models.WeightDecayKind;
+import org.sparkzoo.models.training.SgdMomentum;
+
 import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,12 +34,16 @@ public final class TrainOptions implements Serializable {
     public int batchSizePerWorker = 32;
     /** Minibatches each worker fits between parameter averagings. */
     public int averagingFrequency = 5;
+    /** "sgd" (torch.optim.SGD: plain momentum), "nesterov" (DL4J's Nesterovs), "adam". */
     public String optimizer = "nesterov";
+    /** Momentum of sgd and nesterov; 0 with sgd = plain SGD. */
     public double momentum = 0.9;
     /** Learning rate for a global batch of {@link #lrReferenceBatch}; scaled linearly to the real global batch. */
     public double lr = 0.1;
     public int lrReferenceBatch = 256;
     public double weightDecay = 1e-4;
+    /** How weight decay acts: "l2" (added to the gradient before the optimizer, torch.optim's weight_decay) or "decoupled". */
+    public String weightDecayMode = WeightDecayKind.L2.word();
     public String lrSchedule = "cosine";
     /** Step schedule: epochs between decays. */
     public int lrStepEpochs = 30;
@@ -42,7 +54,12 @@ public final class TrainOptions implements Serializable {
     public double warmupEpochs = 0;
     public double labelSmoothing = 0;
     public double stochasticDepth = 0;
-    public double dropPath = 0;
+    /** Drop-path rate; negative = the paper's (FractalNet 0.15 local + 50% global, NASNet none). */
+    public double dropPath = -1;
+    /** Dropout before the classifier; negative = the paper's rate of the model. */
+    public double classifierDropout = -1;
+    /** MobileNet width multiplier (alpha). */
+    public double widthMultiplier = 1.0;
     /** Online augmentation: "random-resized-crop" (crop + flip), "flip" (flip only), "none" (resize + center crop). */
     public String augment = "random-resized-crop";
     public long seed = 42;
@@ -67,6 +84,32 @@ public final class TrainOptions implements Serializable {
 
     public int globalBatch(int numWorkers) {
         return batchSizePerWorker * numWorkers;
+    }
+
+    /** The optimizer these options name, at learning rate {@code lr}. */
+    public IUpdater updater(double lr) {
+        switch (optimizer) {
+            case "sgd":
+                return momentum == 0 ? new Sgd(lr) : new SgdMomentum(lr, momentum);
+            case "nesterov":
+                return new Nesterovs(lr, momentum);
+            case "adam":
+                return new Adam(lr);
+            default:
+                throw new IllegalArgumentException("unknown --optimizer '" + optimizer + "' (sgd, nesterov, adam)");
+        }
+    }
+
+    /** What these options mean for the network: classes and input, seed, optimizer at {@code lr}, weight decay, drop rates, width. */
+    public ModelConfig modelConfig(int numClasses, int imageSize, double lr) {
+        return ModelConfig.of(numClasses, channels, imageSize, imageSize)
+                .withSeed(seed)
+                .withUpdater(updater(lr))
+                .withWeightDecay(weightDecay, WeightDecayKind.of(weightDecayMode))
+                .withStochasticDepth(stochasticDepth)
+                .withDropPath(dropPath)
+                .withDropout(classifierDropout)
+                .withWidthMultiplier(widthMultiplier);
     }
 
     /** The options that must not change across a resume, as name -> value. */

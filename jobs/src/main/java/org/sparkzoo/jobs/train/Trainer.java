@@ -102,12 +102,7 @@ public final class Trainer {
             if (!o.resume) {
                 run.claim(o.overwrite);
             }
-            ModelConfig config = ModelConfig.of(numClasses, o.channels, imageSize, imageSize)
-                    .withSeed(o.seed)
-                    .withUpdater(updater(schedule.at(0)))
-                    .withWeightDecay(o.weightDecay)
-                    .withStochasticDepth(o.stochasticDepth)
-                    .withDropPath(o.dropPath);
+            ModelConfig config = o.modelConfig(numClasses, imageSize, schedule.at(0));
             net = spec.build(config);
             state = new TrainState();
             state.model = spec.name;

@@ -6,8 +6,9 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.graph.ScaleVertex;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -26,14 +27,19 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.regularization.Regularization;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.sparkzoo.models.ModelConfig;
 import org.sparkzoo.models.vertices.BroadcastProductVertex;
 import org.sparkzoo.models.vertices.DropPathVertex;
 import org.sparkzoo.models.vertices.FractalJoinVertex;
+import org.sparkzoo.models.vertices.RegularizedBatchNormalization;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -57,7 +63,8 @@ public final class Graph {
 
     /**
      * A graph with one image input ({@value #INPUT}), the config's updater and weight decay, and the given
-     * default weight initialization (He/Kaiming for ReLU networks).
+     * default weight initialization (He/Kaiming for ReLU networks). Weight decay of either kind reaches weights,
+     * biases and (through {@link RegularizedBatchNormalization}) batch-norm gamma and beta, as in torch.optim.
      */
     public static Graph create(ModelConfig config, WeightInit weightInit) {
         NeuralNetConfiguration.Builder nn = new NeuralNetConfiguration.Builder()
@@ -68,7 +75,16 @@ public final class Graph {
                 .weightInit(weightInit)
                 .convolutionMode(ConvolutionMode.Truncate);
         if (config.weightDecay > 0) {
-            nn.weightDecay(config.weightDecay, true);
+            switch (config.weightDecayKind) {
+                case L2:
+                    nn.l2(config.weightDecay).l2Bias(config.weightDecay);
+                    break;
+                case DECOUPLED:
+                    nn.weightDecay(config.weightDecay, true).weightDecayBias(config.weightDecay, true);
+                    break;
+                default:
+                    throw new IllegalArgumentException("unknown weight decay kind " + config.weightDecayKind);
+            }
         }
         ComputationGraphConfiguration.GraphBuilder b = nn.graphBuilder()
                 .addInputs(INPUT)
@@ -121,7 +137,7 @@ public final class Graph {
     }
 
     public String batchNorm(String in) {
-        return layer("bn", new BatchNormalization.Builder().build(), in);
+        return layer("bn", new RegularizedBatchNormalization(), in);
     }
 
     public String activation(String in, Activation activation) {
@@ -312,6 +328,20 @@ public final class Graph {
 
     /** Finishes the graph; the first output is the one evaluation uses. */
     public ComputationGraphConfiguration build(String... outputs) {
-        return builder.setOutputs(outputs).build();
+        ComputationGraphConfiguration conf = builder.setOutputs(outputs).build();
+        for (org.deeplearning4j.nn.conf.graph.GraphVertex v : conf.getVertices().values()) {
+            if (v instanceof LayerVertex && ((LayerVertex) v).getLayerConf().getLayer() instanceof BaseLayer) {
+                // DL4J M2.1 merges the builder's WeightDecay into each layer once per configuration pass (it
+                // de-duplicates only L1/L2), so every parameter would decay twice: keep one of each
+                BaseLayer layer = (BaseLayer) ((LayerVertex) v).getLayerConf().getLayer();
+                layer.setRegularization(distinct(layer.getRegularization()));
+                layer.setRegularizationBias(distinct(layer.getRegularizationBias()));
+            }
+        }
+        return conf;
+    }
+
+    private static List<Regularization> distinct(List<Regularization> regularizations) {
+        return regularizations == null ? null : new ArrayList<>(new LinkedHashSet<>(regularizations));
     }
 }

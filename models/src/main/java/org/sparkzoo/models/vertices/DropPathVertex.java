@@ -22,8 +22,8 @@ import java.util.SplittableRandom;
  * Drop-path on one residual branch (stochastic depth, Huang et al. 2016): while training, each example's branch
  * output is zeroed with probability p and otherwise scaled by 1/(1-p); at inference it is the identity. This is
  * the "inverted" form of the paper's rule (the paper multiplies by the survival probability at test time instead):
- * the expected output is the same and inference needs no rescaling. Masks depend only on (seed, epoch, iteration,
- * vertex), so a gradient check sees a fixed mask; p = 0 makes the vertex an identity.
+ * the expected output is the same and inference needs no rescaling. Masks depend only on (seed, worker stream,
+ * epoch, iteration, vertex) ({@link Masks}), so a gradient check sees a fixed mask; p = 0 makes the vertex an identity.
  */
 public class DropPathVertex extends GraphVertex {
     private static final long serialVersionUID = 1L;
@@ -107,7 +107,7 @@ public class DropPathVertex extends GraphVertex {
         return out;
     }
 
-    static final class Impl extends ParameterlessVertexImpl {
+    static final class Impl extends MaskedVertexImpl {
         private static final long serialVersionUID = 1L;
         private final double dropProbability;
         private INDArray scales;
@@ -124,7 +124,7 @@ public class DropPathVertex extends GraphVertex {
             if (!training || dropProbability == 0) {
                 return workspaceMgr.dup(ArrayType.ACTIVATIONS, x);
             }
-            scales = exampleScales(Masks.random(graph, vertexIndex), x.size(0), dropProbability, x.dataType());
+            scales = exampleScales(Masks.random(graph, workerStream(), vertexIndex), x.size(0), dropProbability, x.dataType());
             return scaleExamples(x, scales, workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), x.shape(), 'c'));
         }
 

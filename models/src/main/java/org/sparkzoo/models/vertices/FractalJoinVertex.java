@@ -23,7 +23,8 @@ import java.util.SplittableRandom;
  * with probability p, at least one survives) or, with probability {@code globalFraction}, in <b>global</b> mode
  * (one column, the same for every join of the network, is kept; joins that column does not pass through keep all
  * inputs, their output is not used). The mean is over the surviving inputs, so inference (all inputs, no
- * dropping) needs no rescaling. The draw depends only on (seed, epoch, iteration, vertex): fixed within a step.
+ * dropping) needs no rescaling. The draw depends only on (seed, worker stream, epoch, iteration, vertex)
+ * ({@link Masks}): fixed within a step.
  */
 public class FractalJoinVertex extends GraphVertex {
     private static final long serialVersionUID = 1L;
@@ -132,9 +133,9 @@ public class FractalJoinVertex extends GraphVertex {
     }
 
     /** Which inputs survive this step (training only). */
-    boolean[] survivors(ComputationGraph graph, int vertexIndex) {
+    boolean[] survivors(ComputationGraph graph, long workerStream, int vertexIndex) {
         boolean[] keep = new boolean[columns.length];
-        SplittableRandom shared = Masks.random(graph, GLOBAL_SALT);
+        SplittableRandom shared = Masks.random(graph, workerStream, GLOBAL_SALT);
         boolean global = shared.nextDouble() < globalFraction;
         int column = shared.nextInt(numColumns);
         if (global) {
@@ -148,7 +149,7 @@ public class FractalJoinVertex extends GraphVertex {
             }
             return keep;
         }
-        SplittableRandom local = Masks.random(graph, vertexIndex);
+        SplittableRandom local = Masks.random(graph, workerStream, vertexIndex);
         int kept = 0;
         for (int i = 0; i < keep.length; i++) {
             keep[i] = local.nextDouble() >= dropProbability;
@@ -160,7 +161,7 @@ public class FractalJoinVertex extends GraphVertex {
         return keep;
     }
 
-    static final class Impl extends ParameterlessVertexImpl {
+    static final class Impl extends MaskedVertexImpl {
         private static final long serialVersionUID = 1L;
         private final FractalJoinVertex conf;
         private boolean[] kept;
@@ -176,7 +177,7 @@ public class FractalJoinVertex extends GraphVertex {
             kept = new boolean[inputs.length];
             Arrays.fill(kept, true);
             if (training && conf.dropProbability > 0) {
-                kept = conf.survivors(graph, vertexIndex);
+                kept = conf.survivors(graph, workerStream(), vertexIndex);
             }
             keptCount = 0;
             INDArray mean = workspaceMgr.create(ArrayType.ACTIVATIONS, inputs[0].dataType(), inputs[0].shape(), 'c').assign(0);

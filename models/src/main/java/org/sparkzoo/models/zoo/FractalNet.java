@@ -13,7 +13,8 @@ import java.util.List;
 /**
  * FractalNet (Larsson et al. 2017): blocks built by the fractal expansion rule f_1(z) = conv(z),
  * f_{C+1}(z) = join(f_C(f_C(z)), conv(z)), joins being element-wise means, with local and global drop-path
- * ({@link ModelConfig#dropPath}, 0 = off; the paper trains with 0.15 local and half of the mini-batches global).
+ * ({@link ModelConfig#dropPath}: by default the paper's 0.15 local drop-path with half of the mini-batches in
+ * global mode, {@link #PAPER_DROP_PATH}; 0 = off).
  * The ImageNet model of the paper (Section 4.3): ResNet-34's first and last layers around B=4 blocks of C=4 columns
  * (8 conv layers deep) with 128, 256, 512, 1024 filters, 2x2 max pooling between blocks. Convs are conv-BN-ReLU.
  */
@@ -23,6 +24,8 @@ public final class FractalNet {
     }
 
     public static final Arch IMAGENET = new Arch(4, new int[]{128, 256, 512, 1024});
+    /** The paper's local drop-path rate (Sec. 4: 0.15, with 50% of the mini-batches in global mode). */
+    public static final double PAPER_DROP_PATH = 0.15;
 
     private FractalNet() {
     }
@@ -34,12 +37,13 @@ public final class FractalNet {
 
     public static ComputationGraphConfiguration build(ModelConfig c, Arch a) {
         Graph g = Graph.create(c, WeightInit.RELU);
+        double dropPath = c.dropPathOr(PAPER_DROP_PATH);
         g.scope("stem");
         String x = g.convBnAct(Graph.INPUT, 64, 7, 2, 3, Activation.RELU);
         x = g.maxPool(x, 3, 2, 1);
         for (int b = 0; b < a.widths.length; b++) {
             g.scope("block" + (b + 1));
-            x = join(g, fractal(g, x, a.columns, a.widths[b], 0, a.columns, c.dropPath), a.columns, c.dropPath);
+            x = join(g, fractal(g, x, a.columns, a.widths[b], 0, a.columns, dropPath), a.columns, dropPath);
             if (b < a.widths.length - 1) {
                 x = g.maxPool(x, 2, 2, 0);
             }

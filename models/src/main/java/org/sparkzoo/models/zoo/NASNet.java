@@ -15,7 +15,8 @@ import java.util.List;
  * NASNet-A (Zoph et al. 2018) as Keras' nasnet.py: 3x3/2 stem, two stem reduction cells, then three stacks of
  * {@code numBlocks} normal cells separated by reduction cells. NASNet-Mobile is (penultimateFilters 1056, 4 blocks,
  * stem 32, filter multiplier 2). With {@link ModelConfig#dropPath} > 0 every cell's combined branches pass through
- * drop-path, the rate growing linearly with the cell's depth (TF-slim's layer scaling, without its time schedule).
+ * drop-path, the rate growing linearly with the cell's depth (TF-slim's layer scaling, without its time schedule);
+ * by default none, as Keras' NASNetMobile and the paper's mobile ImageNet model are trained.
  */
 public final class NASNet {
     public record Arch(int penultimateFilters, int numBlocks, int stemFilters, int filterMultiplier) {
@@ -37,16 +38,17 @@ public final class NASNet {
         int m = a.filterMultiplier;
         int cells = 3 * a.numBlocks + 4;
         int cell = 0;
+        double dropPath = c.dropPathOr(0);
         g.scope("stem");
         String stem = g.batchNorm(g.conv(Graph.INPUT, a.stemFilters, 3, 3, 2, 2, 0, 0, Activation.IDENTITY, false));
         Tensor x = new Tensor(stem, (c.height - 3) / 2 + 1, a.stemFilters);
         Tensor p = null;
         g.scope("stem_1");
-        Tensor next = NasCells.reduction(g, x, p, filters / (m * m), c.dropPath * ++cell / cells);
+        Tensor next = NasCells.reduction(g, x, p, filters / (m * m), dropPath * ++cell / cells);
         p = x;
         x = next;
         g.scope("stem_2");
-        next = NasCells.reduction(g, x, p, filters / m, c.dropPath * ++cell / cells);
+        next = NasCells.reduction(g, x, p, filters / m, dropPath * ++cell / cells);
         p = x;
         x = next;
         int width = filters;
@@ -54,13 +56,13 @@ public final class NASNet {
             if (stack > 0) {
                 width *= m;
                 g.scope("reduce_" + stack);
-                next = NasCells.reduction(g, x, p, width, c.dropPath * ++cell / cells);
+                next = NasCells.reduction(g, x, p, width, dropPath * ++cell / cells);
                 p = x;
                 x = next;
             }
             for (int i = 0; i < a.numBlocks; i++) {
                 g.scope("normal_" + stack + "." + i);
-                next = NasCells.normal(g, x, p, width, c.dropPath * ++cell / cells);
+                next = NasCells.normal(g, x, p, width, dropPath * ++cell / cells);
                 p = x;
                 x = next;
             }
