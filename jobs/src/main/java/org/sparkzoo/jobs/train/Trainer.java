@@ -12,10 +12,6 @@ import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.spark.stats.StatsUtils;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.learning.config.Nesterovs;
-import org.nd4j.linalg.learning.config.Sgd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkzoo.dataprep.Manifest;
@@ -269,19 +265,6 @@ public final class Trainer {
         String uri = checkpoints.save(net, state, Checkpoints.periodicName(epoch, round));
         checkpoints.prune(o.keepCheckpoints);
         return uri;
-    }
-
-    private IUpdater updater(double lr) {
-        switch (o.optimizer) {
-            case "sgd":
-                return new Sgd(lr);
-            case "nesterov":
-                return new Nesterovs(lr, o.momentum);
-            case "adam":
-                return new Adam(lr);
-            default:
-                throw new IllegalArgumentException("unknown --optimizer '" + o.optimizer + "' (sgd, nesterov, adam)");
-        }
     }
 
     /** Refuses to continue a run with another model, another class index or a different round plan. */
