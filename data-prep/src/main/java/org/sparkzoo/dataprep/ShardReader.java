@@ -48,28 +48,54 @@ public final class ShardReader {
      */
     public static List<ImageRecord> read(String shardUri, Configuration conf, long offset, int count) {
         if (offset < 0 || count < 0) throw new IllegalArgumentException("offset and count must be >= 0");
+        return read(shardUri, conf, offset, count, null);
+    }
+
+    /**
+     * The given rows of the shard (ascending, distinct), in that order. Reads the row groups that hold them, as a
+     * range read does.
+     *
+     * @throws IllegalArgumentException if a row is past the end
+     */
+    public static List<ImageRecord> readRows(String shardUri, Configuration conf, long[] rows) {
+        for (int i = 1; i < rows.length; i++) {
+            if (rows[i] <= rows[i - 1]) throw new IllegalArgumentException("rows must be ascending and distinct");
+        }
+        if (rows.length == 0) return new ArrayList<>();
+        if (rows[0] < 0) throw new IllegalArgumentException("rows must be >= 0");
+        return read(shardUri, conf, rows[0], (int) Math.min(Integer.MAX_VALUE, rows[rows.length - 1] - rows[0] + 1), rows);
+    }
+
+    /** Rows [offset, offset + count) of the shard, or only those of {@code only} (ascending) when it is given. */
+    private static List<ImageRecord> read(String shardUri, Configuration conf, long offset, int count, long[] only) {
         Path path = new Path(shardUri);
         try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(path, conf))) {
             long total = reader.getRecordCount();
-            if (offset > total || (offset == total && count > 0 && total > 0)) {
-                throw new IllegalArgumentException("shard " + shardUri + " has " + total + " rows; offset " + offset + " is past its end");
+            long last = only == null ? offset : only[only.length - 1];
+            if (offset > total || (offset == total && count > 0 && total > 0) || (only != null && last >= total)) {
+                throw new IllegalArgumentException("shard " + shardUri + " has " + total + " rows; row "
+                        + (only == null ? offset : last) + " is past its end");
             }
             MessageType schema = reader.getFooter().getFileMetaData().getSchema();
             MessageColumnIO columnIO = new ColumnIOFactory().getColumnIO(schema);
             long end = Math.min(total, offset + count);
-            List<ImageRecord> out = new ArrayList<>((int) Math.max(0, end - offset));
+            List<ImageRecord> out = new ArrayList<>(only != null ? only.length : (int) Math.max(0, end - offset));
+            int next = 0; // the next wanted row of 'only'
             long groupStart = 0;
             for (BlockMetaData block : reader.getRowGroups()) {
                 long groupEnd = groupStart + block.getRowCount();
                 if (groupStart >= end) break;
-                if (groupEnd <= offset) {
+                if (groupEnd <= offset || (only != null && only[next] >= groupEnd)) {
                     reader.skipNextRowGroup();
                 } else {
                     PageReadStore pages = reader.readNextRowGroup();
                     RecordReader<Group> records = columnIO.getRecordReader(pages, new GroupRecordConverter(schema));
                     for (long r = groupStart; r < groupEnd && r < end; r++) {
                         Group g = records.read();
-                        if (r >= offset) out.add(toRecord(g));
+                        if (only == null ? r >= offset : next < only.length && only[next] == r) {
+                            out.add(toRecord(g));
+                            next++;
+                        }
                     }
                 }
                 groupStart = groupEnd;

@@ -59,7 +59,9 @@ public final class TrainJob {
                 .integer("max-rounds", d.maxRounds, "stop after this many rounds in total; 0 = no limit", (o, v) -> o.maxRounds = v)
                 .flag("resume", "continue the run in --output from its last checkpoint", o -> o.resume = true)
                 .flag("overwrite", "replace a run already in --output", o -> o.overwrite = true)
-                .flag("rebuild-network", "rebuild each worker's network every round, as stock dl4j-spark does (default: keep it alive between rounds)", o -> o.reuseNetwork = false)
+                .flag("rebuild-network", "rebuild each worker's network from its configuration every round, as stock dl4j-spark does (default: keep it alive between rounds)", o -> o.reuseNetwork = false)
+                .choice("training-master", List.of("sparkzoo", "stock"), d.trainingMaster,
+                        "sparkzoo: one Spark job per averaging round, arrays copied in blocks, networks kept alive; stock: dl4j-spark's ParameterAveragingTrainingMaster as shipped (for comparison)", (o, v) -> o.trainingMaster = v)
                 .flag("training-stats", "collect dl4j-spark's training stats (a timeline of every round in training-stats.html; its event lists grow with the run)", o -> o.trainingStats = true)
                 .check(o -> ModelRegistry.contains(o.model) ? null : unknownModel(o.model))
                 .check(o -> o.data == null ? "--data is required: the dataset folder written by prep-job" : null)

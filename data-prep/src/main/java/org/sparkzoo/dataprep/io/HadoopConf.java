@@ -16,6 +16,19 @@ public final class HadoopConf implements Serializable {
         this.conf = conf;
     }
 
+    /**
+     * The URI made absolute against the driver's file system and working directory: executors run in folders of
+     * their own, where a relative path names nothing.
+     */
+    public static String qualify(String uri, Configuration conf) {
+        try {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(uri);
+            return p.getFileSystem(conf).makeQualified(p).toString();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot resolve " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
     public Configuration get() {
         return conf;
     }

@@ -11,7 +11,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sparkzoo.dataprep.ImageRecord;
 import org.sparkzoo.dataprep.Manifest;
-import org.sparkzoo.dataprep.ShardReader;
+import org.sparkzoo.dataprep.io.HadoopConf;
 import org.sparkzoo.jobs.JobMain.UserError;
 import org.sparkzoo.jobs.train.Checkpoints;
 import org.sparkzoo.jobs.train.ImageBatches;
@@ -75,9 +75,11 @@ public final class Evaluator {
         }
     }
 
-    public static EvalResult evaluate(SparkSession spark, List<String> checkpointUris, String dataUri, EvalOptions o) throws IOException {
+    public static EvalResult evaluate(SparkSession spark, List<String> checkpointUris, String data, EvalOptions o) throws IOException {
         long t0 = System.nanoTime();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        String dataUri = HadoopConf.qualify(data, hadoop);
+        checkpointUris = checkpointUris.stream().map(u -> HadoopConf.qualify(u, hadoop)).collect(Collectors.toList());
         Manifest manifest = Manifest.read(dataUri, hadoop);
         Manifest.Split split = manifest.split(o.split);
         List<String> wnids = manifest.classes().stream().map(c -> c.wnid).collect(Collectors.toList());
@@ -259,7 +261,7 @@ public final class Evaluator {
             List<Ranked> out = new ArrayList<>();
             while (paths.hasNext()) {
                 ShardSlice slice = ShardSlice.parse(paths.next());
-                List<ImageRecord> records = ShardReader.read(slice.shard, hadoop, slice.offset, slice.count);
+                List<ImageRecord> records = slice.read(hadoop);
                 int n = records.size();
                 float[][][] probs = new float[members.size()][][];
                 for (int m = 0; m < members.size(); m++) {

@@ -25,6 +25,9 @@ final class RoundTimes {
         KEYS.put("fit", "WorkerFlatMapProcessMiniBatchTimesMs");
     }
 
+    /** The categories timed on the workers (summed over them by dl4j-spark). */
+    static final java.util.Set<String> WORKER_SIDE = java.util.Set.of("model_rebuild", "data_load", "fit");
+
     private final Map<String, Integer> seen = new HashMap<>();
 
     /** Seconds per category for the events added since the last call. */

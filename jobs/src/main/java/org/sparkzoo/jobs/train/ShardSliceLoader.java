@@ -1,12 +1,12 @@
 package org.sparkzoo.jobs.train;
 
-import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.SerializableConfiguration;
 import org.deeplearning4j.core.loader.MultiDataSetLoader;
 import org.nd4j.common.loader.Source;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.sparkzoo.dataprep.ImageRecord;
-import org.sparkzoo.dataprep.ShardReader;
 import org.sparkzoo.dataprep.transform.CenterCrop;
 import org.sparkzoo.dataprep.transform.Compose;
 import org.sparkzoo.dataprep.transform.Presets;
@@ -41,9 +41,12 @@ public final class ShardSliceLoader implements MultiDataSetLoader {
     private final double labelSmoothing;
     private final long seed;
     private final int epoch;
+    /** Spark's Hadoop configuration (spark.hadoop.* settings: credentials, endpoints, fs.defaultFS). */
+    private final Broadcast<SerializableConfiguration> hadoop;
 
     public ShardSliceLoader(int channels, int imageSize, int numClasses, int numOutputs, String augment,
-                            double labelSmoothing, long seed, int epoch) {
+                            double labelSmoothing, long seed, int epoch, Broadcast<SerializableConfiguration> hadoop) {
+        this.hadoop = hadoop;
         this.channels = channels;
         this.imageSize = imageSize;
         this.numClasses = numClasses;
@@ -71,7 +74,7 @@ public final class ShardSliceLoader implements MultiDataSetLoader {
     @Override
     public MultiDataSet load(Source source) throws IOException {
         ShardSlice slice = ShardSlice.parse(source.getPath());
-        List<ImageRecord> records = ShardReader.read(slice.shard, new Configuration(), slice.offset, slice.count);
+        List<ImageRecord> records = slice.read(hadoop.value().value());
         Random rng = new Random(seed ^ (31L * epoch + slice.path().hashCode()) * 0x9E3779B97F4A7C15L);
         INDArray features = ImageBatches.features(records, transform(augment, imageSize), channels, imageSize, rng);
         INDArray labels = ImageBatches.labels(records, numClasses, labelSmoothing);

@@ -77,6 +77,8 @@ public final class TrainOptions implements Serializable {
     public int prefetchBatches = 0;
     /** Keep each worker's network alive between rounds instead of rebuilding it (see ReusingTrainingMaster). */
     public boolean reuseNetwork = true;
+    /** "sparkzoo" (RoundTrainingMaster) or "stock" (dl4j-spark's ParameterAveragingTrainingMaster as shipped). */
+    public String trainingMaster = "sparkzoo";
     /** Stop after this many rounds in total (for smoke tests and benchmarks); 0 = no limit. */
     public int maxRounds = 0;
     /** Recipe file (key = value lines of these options); empty = conf/recipes by model and family. */

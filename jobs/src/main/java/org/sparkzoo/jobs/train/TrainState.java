@@ -21,6 +21,8 @@ public final class TrainState {
     public int epoch;
     /** Rounds completed within {@link #epoch} (0 at an epoch boundary). */
     public int round;
+    /** Minibatch slices of {@link #epoch} already trained on: where a resumed run continues, whatever its workers. */
+    public int slice;
     /** Rounds completed since the start of training. */
     public long globalRound;
     public int workers;

@@ -4,7 +4,9 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.SerializableConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.RepartitionStrategy;
@@ -15,14 +17,15 @@ import org.deeplearning4j.spark.stats.StatsUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkzoo.dataprep.Manifest;
+import org.sparkzoo.dataprep.io.HadoopConf;
 import org.sparkzoo.jobs.JobMain.UserError;
 import org.sparkzoo.jobs.eval.EvalOptions;
 import org.sparkzoo.jobs.eval.EvalResult;
 import org.sparkzoo.jobs.eval.Evaluator;
-import org.sparkzoo.models.ModelConfig;
 import org.sparkzoo.models.ModelRegistry;
 import org.sparkzoo.models.ModelSpec;
 import org.sparkzoo.models.ModelStats;
+import org.sparkzoo.models.training.Losses;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -34,11 +37,11 @@ import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
- * train-job's recipe, top to bottom: data, model, optimizer, schedule, the loop of averaging rounds, checkpoints,
- * validation. Training itself is dl4j-spark's {@link ParameterAveragingTrainingMaster}: the driver hands it one
- * round's worth of {@link ShardSlice}s at a time (one per worker), so that the learning rate, progress,
- * checkpoints and resume all work at round granularity and every image is seen once per epoch: a round is
- * {@code workers x averagingFrequency} slices of one minibatch each, every worker fitting its share.
+ * train-job's recipe, top to bottom: data, model (new or resumed), engine, then per epoch: train one epoch ->
+ * checkpoint -> validate. Training itself is dl4j-spark's parameter averaging ({@link RoundTrainingMaster}): the
+ * driver hands it one round's worth of {@link ShardSlice}s at a time (one partition per worker), so that the
+ * learning rate, progress, checkpoints and resume all work at round granularity and every image is seen once per
+ * epoch: a round is {@code workers x averagingFrequency} slices of one minibatch each, every worker fitting its share.
  */
 public final class Trainer {
     private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -49,8 +52,10 @@ public final class Trainer {
 
     public Trainer(SparkSession spark, TrainOptions options) {
         this.spark = spark;
-        this.o = options;
         this.hadoop = spark.sparkContext().hadoopConfiguration();
+        this.o = options;
+        o.data = HadoopConf.qualify(o.data, hadoop);
+        o.output = HadoopConf.qualify(o.output, hadoop);
     }
 
     /** Result of a run: where the final model is, and the last metrics. */
@@ -65,58 +70,269 @@ public final class Trainer {
     }
 
     public Result run() throws IOException {
+        // data: the train split's minibatch slices, dealt afresh every epoch, and the round plan
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         ModelSpec spec = ModelRegistry.get(o.model);
         int imageSize = o.imageSize > 0 ? o.imageSize : spec.defaultInputSize;
         Manifest manifest = Manifest.read(o.data, hadoop);
         Manifest.Split train = manifest.split("train");
-        int numClasses = manifest.numClasses();
         int workers = o.workers > 0 ? o.workers : sc.defaultParallelism();
-        // one slice = one minibatch: dl4j-spark M2's IteratorMultiDataSetIterator loses examples when it has to
-        // split a loaded MultiDataSet larger than two minibatches, but merges smaller ones correctly
-        int sliceRows = o.batchSizePerWorker;
         int slicesPerRound = workers * o.averagingFrequency;
-        List<ShardSlice> slices = ShardSlice.cut(o.data, train, sliceRows);
-        int roundsPerEpoch = (slices.size() + slicesPerRound - 1) / slicesPerRound;
+        int slicesPerEpoch = ShardSlice.cut(o.data, train, o.batchSizePerWorker).size();
+        int roundsPerEpoch = (slicesPerEpoch + slicesPerRound - 1) / slicesPerRound;
         LrSchedule schedule = new LrSchedule(o, o.globalBatch(workers));
         RunFolder run = new RunFolder(o.output, hadoop);
         Checkpoints checkpoints = new Checkpoints(o.output, hadoop);
 
-        TrainState state;
-        ComputationGraph net;
-        if (o.resume && !checkpoints.any()) {
-            log.info("--resume: no checkpoint in {} yet, starting a new run", o.output);
-        }
-        if (o.resume && checkpoints.any()) {
-            String latest = checkpoints.latest().get();
-            Checkpoints.Loaded loaded = Checkpoints.load(latest, hadoop, true);
-            state = loaded.state;
-            checkResumable(state, manifest, imageSize, workers);
-            net = loaded.network;
-            log.info("resuming from {}: epoch {} round {} of {}", latest, state.epoch, state.round, roundsPerEpoch);
-        } else {
-            if (!o.resume) {
-                run.claim(o.overwrite);
-            }
-            ModelConfig config = o.modelConfig(numClasses, imageSize, schedule.at(0));
-            net = spec.build(config);
-            state = new TrainState();
-            state.model = spec.name;
-            state.imageSize = imageSize;
-            state.channels = o.channels;
-            state.numClasses = numClasses;
-            state.classes = manifest.classes().stream().map(c -> c.wnid).collect(Collectors.toList());
-            state.manifestId = manifest.id();
-            state.seed = o.seed;
-            state.workers = workers;
-            state.options = Checkpoints.toMap(o);
-        }
+        // model: a new network, or the last checkpoint's with its updater state and position
+        Checkpoints.Loaded start = o.resume && checkpoints.any()
+                ? resume(checkpoints, manifest, imageSize, workers)
+                : start(run, spec, manifest, imageSize, workers, schedule);
+        TrainState state = start.state;
+        ComputationGraph net = start.network;
         MemoryCheck.check(spark, spec, net, imageSize, o.channels, o.batchSizePerWorker, workers);
         log.info("training {} ({} trainable parameters) on {} images of {} classes at {}x{}: {} workers x batch {} x averaging every {} = {} rounds per epoch, base lr {}",
-                spec.name, String.format(Locale.ROOT, "%,d", ModelStats.trainableParams(net.getConfiguration())), train.count, numClasses, imageSize, imageSize,
-                workers, o.batchSizePerWorker, o.averagingFrequency, roundsPerEpoch, fmt(schedule.baseLr()));
+                spec.name, String.format(Locale.ROOT, "%,d", ModelStats.trainableParams(net.getConfiguration())), train.count,
+                manifest.numClasses(), imageSize, imageSize, workers, o.batchSizePerWorker, o.averagingFrequency, roundsPerEpoch,
+                fmt(schedule.baseLr()));
 
-        ParameterAveragingTrainingMaster built = new ParameterAveragingTrainingMaster.Builder(workers, sliceRows)
+        // engine: dl4j-spark's parameter averaging
+        ParameterAveragingTrainingMaster master = trainingMaster(workers);
+        SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, master);
+        Epochs epochs = new Epochs(sc, sparkNet, master, run, checkpoints, state, train, schedule, workers, roundsPerEpoch,
+                imageSize, manifest.numClasses(), net.getConfiguration().getNetworkOutputs().size());
+
+        // the loop: train one epoch -> checkpoint -> validate
+        Result result = new Result();
+        result.runDir = run.uri();
+        while (state.epoch < o.epochs && !roundLimitReached(state)) {
+            int epoch = state.epoch;
+            double meanLoss = epochs.trainOne(epoch);
+            boolean complete = state.slice == 0 && state.epoch == epoch + 1;
+            String ckpt = checkpoint(checkpoints, sparkNet.getNetwork(), state);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("type", "epoch");
+            m.put("epoch", epoch + 1);
+            m.put("mean_loss", meanLoss);
+            m.put("lr", state.lr);
+            m.put("checkpoint", ckpt);
+            if (o.validateEvery > 0 && (!complete || (epoch + 1) % o.validateEvery == 0 || epoch + 1 == o.epochs)
+                    && manifest.splits.containsKey("val")) {
+                EvalResult v = validate(ckpt, sparkNet.getNetwork(), state, epoch);
+                m.put("val_top1", v.ensemble().top1);
+                m.put("val_top5", v.ensemble().top5);
+                result.top1 = v.ensemble().top1;
+                result.top5 = v.ensemble().top5;
+            }
+            System.out.printf(Locale.ROOT, "epoch %d/%d done: mean loss %.4f, checkpoint %s%n", epoch + 1, o.epochs, meanLoss, ckpt);
+            run.metric(m);
+            if (!complete) {
+                break; // --max-rounds
+            }
+        }
+
+        result.modelUri = Checkpoints.write(sparkNet.getNetwork(), state, new Path(o.output, "model.zip"), hadoop);
+        result.lastLoss = state.lastLoss;
+        result.rounds = state.globalRound;
+        result.imagesPerSecond = epochs.imagesPerSecond();
+        if (master instanceof RoundTrainingMaster) {
+            run.workers(((RoundTrainingMaster) master).minibatchesPerExecutor());
+        } else if (o.trainingStats) {
+            run.workers(RoundTimes.minibatchesPerJvm(sparkNet.getSparkTrainingStats()));
+        }
+        if (o.trainingStats) {
+            writeTrainingStats(sc, sparkNet.getSparkTrainingStats(), run);
+        }
+        run.summary(result, state, spec);
+        run.curves();
+        System.out.println("model: " + result.modelUri);
+        System.out.println("run folder: " + result.runDir);
+        return result;
+    }
+
+    /** The rounds of epochs, one after the other, and what the run has done so far. */
+    private final class Epochs {
+        private final JavaSparkContext sc;
+        private final SparkComputationGraph sparkNet;
+        private final ParameterAveragingTrainingMaster master;
+        private final RunFolder run;
+        private final Checkpoints checkpoints;
+        private final TrainState state;
+        private final Manifest.Split train;
+        private final LrSchedule schedule;
+        private final int workers;
+        private final int roundsPerEpoch;
+        private final int imageSize;
+        private final int numClasses;
+        private final int numOutputs;
+        private final Broadcast<SerializableConfiguration> hadoopConf;
+        private final RoundTimes roundTimes = new RoundTimes();
+        private final long startNanos = System.nanoTime();
+        private long images;
+        private long rounds;
+
+        Epochs(JavaSparkContext sc, SparkComputationGraph sparkNet, ParameterAveragingTrainingMaster master, RunFolder run,
+               Checkpoints checkpoints, TrainState state, Manifest.Split train, LrSchedule schedule, int workers,
+               int roundsPerEpoch, int imageSize, int numClasses, int numOutputs) {
+            this.sc = sc;
+            this.sparkNet = sparkNet;
+            this.master = master;
+            this.run = run;
+            this.checkpoints = checkpoints;
+            this.state = state;
+            this.train = train;
+            this.schedule = schedule;
+            this.workers = workers;
+            this.roundsPerEpoch = roundsPerEpoch;
+            this.imageSize = imageSize;
+            this.numClasses = numClasses;
+            this.numOutputs = numOutputs;
+            this.hadoopConf = sc.broadcast(new SerializableConfiguration(hadoop));
+        }
+
+        /**
+         * Trains the rest of the epoch from the state's position in it, round by round, and returns the mean loss
+         * of its rounds; the state moves on to the next epoch unless --max-rounds stopped it first.
+         */
+        double trainOne(int epoch) throws IOException {
+            List<ShardSlice> order = ShardSlice.epoch(o.data, train, o.batchSizePerWorker, o.seed, epoch);
+            ShardSliceLoader loader = new ShardSliceLoader(o.channels, imageSize, numClasses, numOutputs, o.augment,
+                    o.labelSmoothing, o.seed, epoch, hadoopConf);
+            int slicesPerRound = workers * o.averagingFrequency;
+            double lossSum = 0;
+            int epochRounds = 0;
+            while (state.slice < order.size()) {
+                if (roundLimitReached(state)) {
+                    return lossSum / Math.max(1, epochRounds);
+                }
+                List<ShardSlice> round = order.subList(state.slice, Math.min(order.size(), state.slice + slicesPerRound));
+                double lr = schedule.at(epoch + (double) state.slice / order.size());
+                RoundRecord r = fit(round, lr, epoch, loader);
+                state.slice += round.size();
+                state.round++;
+                state.globalRound++;
+                state.lr = lr;
+                state.lastLoss = r.loss;
+                lossSum += r.loss;
+                epochRounds++;
+                System.out.println(r.line());
+                run.metric(r.metrics());
+                if (o.checkpointEveryRounds > 0 && state.round % o.checkpointEveryRounds == 0 && state.slice < order.size()) {
+                    checkpoint(checkpoints, sparkNet.getNetwork(), state);
+                }
+            }
+            state.epoch = epoch + 1;
+            state.slice = 0;
+            state.round = 0;
+            return lossSum / Math.max(1, epochRounds);
+        }
+
+        /** One averaging round over these slices, in one partition per worker. */
+        private RoundRecord fit(List<ShardSlice> round, double lr, int epoch, ShardSliceLoader loader) {
+            int activeWorkers = Math.min(workers, round.size());
+            sparkNet.getNetwork().setLearningRate(lr);
+            // parallelize cuts contiguous, even partitions: each worker gets at most averagingFrequency slices
+            JavaRDD<String> paths = sc.parallelize(round.stream().map(ShardSlice::path).collect(Collectors.toList()), activeWorkers);
+            long t0 = System.nanoTime();
+            sparkNet.fitPaths(paths, loader);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            double score = sparkNet.getScore();
+            if (!Double.isFinite(score)) {
+                throw new UserError(String.format(Locale.ROOT,
+                        "loss became %s at epoch %d round %d with lr %s: lower --lr (or add --warmup-epochs); the last good checkpoint is kept in %s",
+                        score, epoch + 1, state.round + 1, fmt(lr), new Path(o.output, Checkpoints.DIR)));
+            }
+            Map<String, Double> stages = stages(activeWorkers);
+            long fitted;
+            double fitSeconds;
+            if (master instanceof RoundTrainingMaster) {
+                RoundTrainingMaster.RoundWork work = ((RoundTrainingMaster) master).lastRound();
+                fitted = work.examples; // what the workers fitted, not what the driver planned
+                fitSeconds = work.fitSeconds / activeWorkers;
+            } else {
+                fitted = round.stream().mapToLong(s -> s.count).sum();
+                fitSeconds = stages.getOrDefault("fit", Double.NaN);
+            }
+            images += fitted;
+            rounds++;
+            double penalty = Losses.penalty(sparkNet.getNetwork());
+            double elapsed = (System.nanoTime() - startNanos) / 1e9;
+            double roundsLeft = (double) (o.epochs - epoch - 1) * roundsPerEpoch + Math.max(0, roundsPerEpoch - state.round - 1);
+            return new RoundRecord(epoch + 1, o.epochs, state.round + 1, roundsPerEpoch, state.globalRound + 1,
+                    score - penalty, penalty, lr, fitted, seconds, fitSeconds, elapsed / rounds * roundsLeft, stages);
+        }
+
+        /** dl4j-spark's own breakdown of the round (--training-stats): master-side times as they are, worker-side ones per worker. */
+        private Map<String, Double> stages(int activeWorkers) {
+            Map<String, Double> out = new LinkedHashMap<>();
+            if (o.trainingStats) {
+                roundTimes.next(sparkNet.getSparkTrainingStats()).forEach((k, v) ->
+                        out.put(k, RoundTimes.WORKER_SIDE.contains(k) ? v / activeWorkers : v));
+            }
+            return out;
+        }
+
+        double imagesPerSecond() {
+            return images / Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
+        }
+    }
+
+    private boolean roundLimitReached(TrainState state) {
+        return o.maxRounds > 0 && state.globalRound >= o.maxRounds;
+    }
+
+    /** A new run: claims the output folder and builds the network from the model's configuration. */
+    private Checkpoints.Loaded start(RunFolder run, ModelSpec spec, Manifest manifest, int imageSize, int workers,
+                                     LrSchedule schedule) throws IOException {
+        if (o.resume) {
+            log.info("--resume: no checkpoint in {} yet, starting a new run", o.output);
+        } else {
+            run.claim(o.overwrite);
+        }
+        ComputationGraph net = spec.build(o.modelConfig(manifest.numClasses(), imageSize, schedule.at(0)));
+        TrainState state = new TrainState();
+        state.model = spec.name;
+        state.imageSize = imageSize;
+        state.channels = o.channels;
+        state.numClasses = manifest.numClasses();
+        state.classes = manifest.classes().stream().map(c -> c.wnid).collect(Collectors.toList());
+        state.manifestId = manifest.id();
+        state.seed = o.seed;
+        state.workers = workers;
+        state.options = Checkpoints.toMap(o);
+        return new Checkpoints.Loaded(null, net, state);
+    }
+
+    /** The last checkpoint, if the run's options allow continuing it. */
+    private Checkpoints.Loaded resume(Checkpoints checkpoints, Manifest manifest, int imageSize, int workers) throws IOException {
+        String latest = checkpoints.latest().get();
+        Checkpoints.Loaded loaded = Checkpoints.load(latest, hadoop, true);
+        TrainState state = loaded.state;
+        checkResumable(state, manifest, imageSize);
+        if (state.slice == 0 && state.round > 0) {
+            // a checkpoint from before slice positions were recorded: its rounds were all full
+            state.slice = state.round * state.workers * Integer.parseInt(String.valueOf(state.options.get("averagingFrequency")));
+        }
+        state.workers = workers;
+        log.info("resuming from {}: epoch {}, {} minibatches into it", latest, state.epoch, state.slice);
+        return loaded;
+    }
+
+    /** Validation of the epoch's checkpoint; the best one so far is kept as best.zip. */
+    private EvalResult validate(String ckpt, ComputationGraph net, TrainState state, int epoch) throws IOException {
+        EvalResult v = Evaluator.evaluate(spark, List.of(ckpt), o.data, EvalOptions.forValidation(o.augment));
+        if (v.ensemble().top1 > state.bestTop1) {
+            state.bestTop1 = v.ensemble().top1;
+            Checkpoints.write(net, state, new Path(new Path(o.output, Checkpoints.DIR), "best.zip"), hadoop);
+        }
+        System.out.printf(Locale.ROOT, "epoch %d/%d validation top-1 %.4f top-5 %.4f (%d images)%n",
+                epoch + 1, o.epochs, v.ensemble().top1, v.ensemble().top5, v.ensemble().count);
+        return v;
+    }
+
+    /** dl4j-spark's parameter averaging as shipped (--training-master stock), or with sparkzoo's round. */
+    private ParameterAveragingTrainingMaster trainingMaster(int workers) {
+        ParameterAveragingTrainingMaster stock = new ParameterAveragingTrainingMaster.Builder(workers, o.batchSizePerWorker)
                 .batchSizePerWorker(o.batchSizePerWorker)
                 .averagingFrequency(o.averagingFrequency)
                 // 0 by default: an exception in dl4j-spark's prefetch thread kills the executor JVM (exit 50) instead of
@@ -128,147 +344,17 @@ public final class Trainer {
                 .rngSeed(o.seed)
                 .collectTrainingStats(o.trainingStats)
                 .build();
-        ParameterAveragingTrainingMaster tm = o.reuseNetwork ? new ReusingTrainingMaster(built) : built;
-        SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, tm);
-        int numOutputs = net.getConfiguration().getNetworkOutputs().size();
-
-        Result result = new Result();
-        result.runDir = run.uri();
-        long startNanos = System.nanoTime();
-        long imagesThisRun = 0;
-        RoundTimes roundTimes = new RoundTimes();
-        long roundsThisRun = 0;
-        boolean stop = false;
-        for (int epoch = state.epoch; epoch < o.epochs && !stop; epoch++) {
-            List<ShardSlice> order = ShardSlice.epochOrder(slices, o.seed, epoch);
-            ShardSliceLoader loader = new ShardSliceLoader(o.channels, imageSize, numClasses, numOutputs, o.augment,
-                    o.labelSmoothing, o.seed, epoch);
-            int firstRound = epoch == state.epoch ? state.round : 0;
-            double epochLossSum = 0;
-            int epochRounds = 0;
-            for (int round = firstRound; round < roundsPerEpoch; round++) {
-                List<ShardSlice> mine = order.subList(round * slicesPerRound, Math.min(order.size(), (round + 1) * slicesPerRound));
-                int images = mine.stream().mapToInt(s -> s.count).sum();
-                double lr = schedule.at(epoch + (double) round / roundsPerEpoch);
-                sparkNet.getNetwork().setLearningRate(lr);
-                // contiguous, even partitions: each worker gets at most averagingFrequency slices
-                JavaRDD<String> paths = sc.parallelize(mine.stream().map(ShardSlice::path).collect(Collectors.toList()),
-                        Math.min(workers, mine.size()));
-                long t0 = System.nanoTime();
-                sparkNet.fitPaths(paths, loader);
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                double loss = sparkNet.getScore();
-                if (!Double.isFinite(loss)) {
-                    throw new UserError(String.format(Locale.ROOT,
-                            "loss became %s at epoch %d round %d with lr %s: lower --lr (or add --warmup-epochs); the last good checkpoint is kept in %s",
-                            loss, epoch + 1, round + 1, fmt(lr), new Path(o.output, Checkpoints.DIR)));
-                }
-                int activeWorkers = Math.max(1, Math.min(workers, mine.size()));
-                Map<String, Double> times = o.trainingStats ? roundTimes.next(sparkNet.getSparkTrainingStats()) : Map.of();
-                ReusingTrainingMaster.RoundWork work = tm instanceof ReusingTrainingMaster ? ((ReusingTrainingMaster) tm).lastRound() : null;
-                double fitSeconds = (work != null ? work.fitSeconds : times.getOrDefault("fit", Double.NaN)) / activeWorkers;
-                if (work != null) {
-                    images = (int) work.examples; // what the workers fitted, not what the driver planned
-                }
-                imagesThisRun += images;
-                roundsThisRun++;
-                epochLossSum += loss;
-                epochRounds++;
-                state.round = round + 1;
-                state.globalRound++;
-                state.lr = lr;
-                state.lastLoss = loss;
-                double elapsed = (System.nanoTime() - startNanos) / 1e9;
-                double roundsLeft = (double) (o.epochs - epoch - 1) * roundsPerEpoch + (roundsPerEpoch - round - 1);
-                double overhead = Double.isNaN(fitSeconds) ? Double.NaN : Math.max(0, 1 - fitSeconds / seconds);
-                System.out.printf(Locale.ROOT, "epoch %d/%d round %d/%d loss %.4f lr %s %.0f img/s averaging+overhead %s eta %s%n",
-                        epoch + 1, o.epochs, round + 1, roundsPerEpoch, loss, fmt(lr), images / seconds,
-                        Double.isNaN(overhead) ? "n/a" : String.format(Locale.ROOT, "%.0f%%", 100 * overhead),
-                        duration(elapsed / roundsThisRun * roundsLeft));
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("type", "round");
-                m.put("epoch", epoch + 1);
-                m.put("round", round + 1);
-                m.put("global_round", state.globalRound);
-                m.put("loss", loss);
-                m.put("lr", lr);
-                m.put("images", images);
-                m.put("seconds", seconds);
-                m.put("images_per_second", images / seconds);
-                m.put("overhead_share", overhead);
-                m.put("seconds_fit_per_worker", fitSeconds);
-                for (Map.Entry<String, Double> t : times.entrySet()) {
-                    // master-side times as they are; worker-side ones per worker
-                    boolean worker = t.getKey().equals("model_rebuild") || t.getKey().equals("data_load") || t.getKey().equals("fit");
-                    m.put("seconds_" + t.getKey(), worker ? t.getValue() / activeWorkers : t.getValue());
-                }
-                run.metric(m);
-                if (o.checkpointEveryRounds > 0 && state.round % o.checkpointEveryRounds == 0 && state.round < roundsPerEpoch) {
-                    checkpoint(checkpoints, sparkNet.getNetwork(), state, epoch, state.round);
-                }
-                if (o.maxRounds > 0 && state.globalRound >= o.maxRounds) {
-                    stop = true;
-                    break;
-                }
-            }
-            if (!stop) {
-                state.epoch = epoch + 1;
-                state.round = 0;
-            }
-            String ckpt = checkpoint(checkpoints, sparkNet.getNetwork(), state, state.epoch, state.round);
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("type", "epoch");
-            m.put("epoch", epoch + 1);
-            m.put("mean_loss", epochLossSum / Math.max(1, epochRounds));
-            m.put("lr", state.lr);
-            m.put("checkpoint", ckpt);
-            if (o.validateEvery > 0 && (stop || (epoch + 1) % o.validateEvery == 0 || epoch + 1 == o.epochs)
-                    && manifest.splits.containsKey("val")) {
-                EvalResult v = Evaluator.evaluate(spark, List.of(ckpt), o.data, EvalOptions.forValidation(o.augment));
-                m.put("val_top1", v.ensemble().top1);
-                m.put("val_top5", v.ensemble().top5);
-                result.top1 = v.ensemble().top1;
-                result.top5 = v.ensemble().top5;
-                if (v.ensemble().top1 > state.bestTop1) {
-                    state.bestTop1 = v.ensemble().top1;
-                    Checkpoints.write(sparkNet.getNetwork(), state, new Path(new Path(o.output, Checkpoints.DIR), "best.zip"), hadoop);
-                }
-                System.out.printf(Locale.ROOT, "epoch %d/%d validation top-1 %.4f top-5 %.4f (%d images)%n",
-                        epoch + 1, o.epochs, v.ensemble().top1, v.ensemble().top5, v.ensemble().count);
-            }
-            System.out.printf(Locale.ROOT, "epoch %d/%d done: mean loss %.4f, checkpoint %s%n", epoch + 1, o.epochs,
-                    epochLossSum / Math.max(1, epochRounds), ckpt);
-            run.metric(m);
-        }
-
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
-        result.modelUri = Checkpoints.write(sparkNet.getNetwork(), state, new Path(o.output, "model.zip"), hadoop);
-        result.lastLoss = state.lastLoss;
-        result.rounds = state.globalRound;
-        result.imagesPerSecond = imagesThisRun / Math.max(1e-9, seconds);
-        if (tm instanceof ReusingTrainingMaster) {
-            run.workers(((ReusingTrainingMaster) tm).minibatchesPerExecutor());
-        } else if (o.trainingStats && sparkNet.getSparkTrainingStats() != null) {
-            run.workers(RoundTimes.minibatchesPerJvm(sparkNet.getSparkTrainingStats()));
-        }
-        if (o.trainingStats && sparkNet.getSparkTrainingStats() != null) {
-            writeTrainingStats(sc, sparkNet.getSparkTrainingStats(), run);
-        }
-        run.summary(result, state, spec);
-        run.curves();
-        System.out.println("model: " + result.modelUri);
-        System.out.println("run folder: " + result.runDir);
-        return result;
+        return o.trainingMaster.equals("stock") ? stock : new RoundTrainingMaster(stock, o.reuseNetwork);
     }
 
-    private String checkpoint(Checkpoints checkpoints, ComputationGraph net, TrainState state, int epoch, int round) throws IOException {
-        String uri = checkpoints.save(net, state, Checkpoints.periodicName(epoch, round));
+    private String checkpoint(Checkpoints checkpoints, ComputationGraph net, TrainState state) throws IOException {
+        String uri = checkpoints.save(net, state, Checkpoints.periodicName(state.epoch, state.round));
         checkpoints.prune(o.keepCheckpoints);
         return uri;
     }
 
     /** Refuses to continue a run with another model, another class index or a different round plan. */
-    private void checkResumable(TrainState state, Manifest manifest, int imageSize, int workers) {
+    private void checkResumable(TrainState state, Manifest manifest, int imageSize) {
         List<String> problems = new ArrayList<>();
         if (!state.model.equals(o.model)) {
             problems.add("model " + state.model + " vs --model " + o.model);
@@ -284,14 +370,13 @@ public final class Trainer {
             problems.add("channels " + state.channels + " vs --channels " + o.channels);
         }
         Map<String, Object> saved = state.options;
-        for (String key : List.of("batchSizePerWorker", "averagingFrequency", "optimizer", "seed")) {
+        // the round plan, and what the saved network configuration holds (a new value would be silently ignored)
+        for (String key : List.of("batchSizePerWorker", "averagingFrequency", "optimizer", "seed", "momentum",
+                "weightDecay", "weightDecayMode", "dropPath", "stochasticDepth", "classifierDropout", "widthMultiplier")) {
             Object now = Checkpoints.toMap(o).get(key);
             if (saved.containsKey(key) && !Objects.equals(String.valueOf(saved.get(key)), String.valueOf(now))) {
                 problems.add(key + " " + saved.get(key) + " vs " + now);
             }
-        }
-        if (state.round > 0 && state.workers != workers) {
-            problems.add("it stopped inside an epoch with " + state.workers + " workers, now " + workers);
         }
         if (!Objects.equals(state.manifestId, manifest.id())) {
             log.warn("the dataset's manifest changed since the checkpoint ({} vs {}); the class index matches, continuing",

@@ -9,7 +9,6 @@ import org.sparkzoo.dataprep.ImageRecord;
 import org.sparkzoo.dataprep.Manifest;
 import org.sparkzoo.dataprep.PrepOptions;
 import org.sparkzoo.dataprep.PrepPipeline;
-import org.sparkzoo.dataprep.ShardReader;
 import org.sparkzoo.dataprep.idx.IdxToImageNet;
 import org.sparkzoo.dataprep.transform.Compose;
 import org.sparkzoo.dataprep.transform.RandomHorizontalFlip;
@@ -120,7 +119,7 @@ public final class FashionMnistRun {
             List<ShardSlice> order = new ArrayList<>(slices);
             Collections.shuffle(order, rng);
             for (ShardSlice s : order) {
-                List<ImageRecord> records = ShardReader.read(s.shard, hadoop, s.offset, s.count);
+                List<ImageRecord> records = s.read(hadoop);
                 net.fit(new DataSet(ImageBatches.features(records, augment, 1, SIZE, rng), ImageBatches.labels(records, 10, 0)));
             }
         }

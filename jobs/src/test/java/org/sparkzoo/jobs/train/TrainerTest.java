@@ -2,6 +2,7 @@ package org.sparkzoo.jobs.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sparkzoo.jobs.JobMain.UserError;
@@ -77,6 +78,85 @@ class TrainerTest {
         }
         double diff = params[0].sub(params[1]).norm2Number().doubleValue() / params[1].norm2Number().doubleValue();
         assertTrue(diff < 1e-5, "reused vs rebuilt networks diverged: relative difference " + diff);
+    }
+
+    /** Parameters and updater state of a run's final model. */
+    private static INDArray[] finalState(FashionMnistRun f, Path run) {
+        ComputationGraph net = Checkpoints.load(run.resolve("model.zip").toString(), f.hadoop, true).network;
+        return new INDArray[]{net.params().dup(), net.getUpdater().getStateViewArray().dup()};
+    }
+
+    private static void assertResumeIsExact(String what, TrainOptions base) throws Exception {
+        FashionMnistRun f = FashionMnistRun.get();
+        Path straight = Files.createTempDirectory("sparkzoo-straight");
+        TrainOptions o = copy(base, straight);
+        o.maxRounds = 4;
+        new Trainer(f.spark, o).run();
+
+        Path halves = Files.createTempDirectory("sparkzoo-halves");
+        TrainOptions first = copy(base, halves);
+        first.maxRounds = 2;
+        new Trainer(f.spark, first).run();
+        TrainOptions rest = copy(base, halves);
+        rest.maxRounds = 4;
+        rest.resume = true;
+        new Trainer(f.spark, rest).run();
+
+        INDArray[] a = finalState(f, straight);
+        INDArray[] b = finalState(f, halves);
+        assertTrue(a[0].equalsWithEps(b[0], 1e-6), what + ": parameters after 4 rounds straight differ from 2 + resume + 2");
+        assertTrue(a[1].equalsWithEps(b[1], 1e-6), what + ": updater state after 4 rounds straight differs from 2 + resume + 2");
+        List<JsonNode> r1 = rounds(straight);
+        List<JsonNode> r2 = rounds(halves);
+        assertEquals(4, r2.size(), "rounds after a resume appear once in metrics.jsonl");
+        for (int i = 0; i < 4; i++) {
+            assertEquals(r1.get(i).get("lr").asDouble(), r2.get(i).get("lr").asDouble(), 0, what + ": learning rate of round " + (i + 1));
+            assertEquals(r1.get(i).get("loss").asDouble(), r2.get(i).get("loss").asDouble(), 1e-5, what + ": loss of round " + (i + 1));
+        }
+    }
+
+    private static TrainOptions copy(TrainOptions base, Path out) throws java.io.IOException {
+        TrainOptions o = options(FashionMnistRun.get(), out);
+        o.model = base.model;
+        o.optimizer = base.optimizer;
+        o.lr = base.lr;
+        o.widthMultiplier = base.widthMultiplier;
+        o.dropPath = base.dropPath;
+        o.imageSize = base.imageSize;
+        o.channels = base.channels;
+        o.batchSizePerWorker = base.batchSizePerWorker;
+        o.lrSchedule = "cosine";
+        o.epochs = 2;
+        return o;
+    }
+
+    @Test
+    void resumeIsExactWithSgdMomentumAndBatchNorm() throws Exception {
+        TrainOptions o = options(FashionMnistRun.get(), Files.createTempDirectory("unused"));
+        o.model = "mobilenet_v2";
+        o.widthMultiplier = 0.25;
+        o.optimizer = "sgd";
+        o.channels = 1;
+        o.batchSizePerWorker = 16;
+        assertResumeIsExact("mobilenet_v2 x0.25, SGD momentum", o);
+    }
+
+    @Test
+    void resumeIsExactWithAdam() throws Exception {
+        TrainOptions o = options(FashionMnistRun.get(), Files.createTempDirectory("unused"));
+        o.optimizer = "adam";
+        o.lr = 0.01;
+        assertResumeIsExact("lenet5, Adam", o);
+    }
+
+    @Test
+    void resumeIsExactWithDropPath() throws Exception {
+        TrainOptions o = options(FashionMnistRun.get(), Files.createTempDirectory("unused"));
+        o.model = "nasnet_mobile";
+        o.dropPath = 0.3;
+        o.imageSize = 32;
+        o.batchSizePerWorker = 8;
+        assertResumeIsExact("nasnet_mobile with drop-path 0.3", o);
     }
 
     @Test

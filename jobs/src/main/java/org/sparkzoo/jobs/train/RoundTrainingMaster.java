@@ -32,6 +32,7 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
 import org.deeplearning4j.spark.impl.paramavg.stats.ParameterAveragingTrainingWorkerStats;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.sparkzoo.models.vertices.Masks;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 import java.lang.reflect.Field;
@@ -47,11 +48,14 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
  * dl4j-spark's parameter averaging, changed at its seams so that a round costs little more than moving its bytes
- * (BENCHMARKS.md measures each change):
+ * (BENCHMARKS.md measures each change), and so that long runs train as they should:
  * <ul>
  * <li>{@code getWorkerInstance}: a worker keeps its network alive in the executor between rounds and only copies
  * the broadcast parameters, updater state and learning rate into it, instead of rebuilding the network from its
- * configuration every round;</li>
+ * configuration every round (unless asked to rebuild); either way the network continues the driver's iteration
+ * and epoch counts (stock dl4j-spark's rebuilt network restarts them: Adam's bias correction and the drop masks
+ * restart every round), and draws its drop masks from its own stream (the round's partition index), so two
+ * workers fitting the same iteration do not drop the same units;</li>
  * <li>{@code executeTrainingPaths}: train-job hands over exactly one round, one partition per worker, so the
  * round is one Spark job: no counting job, no random split, no repartition, and the workers' results are not
  * persisted (stock dl4j-spark caches them in the executors until the driver's GC cleans the RDD up);</li>
@@ -62,7 +66,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * Parameters and updater state travel through Spark's serializer: {@code BulkNd4jRegistrator} moves them in
  * blocks (ND4J's registrator writes one element at a time).
  */
-public final class ReusingTrainingMaster extends ParameterAveragingTrainingMaster {
+public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster {
     private static final long serialVersionUID = 1L;
 
     /** Driver-side: the round's broadcast and the workers' accumulators (registered on first use). */
@@ -87,8 +91,11 @@ public final class ReusingTrainingMaster extends ParameterAveragingTrainingMaste
         }
     }
 
+    private final boolean reuseNetworks;
+
     /** Takes over every setting of a master made by dl4j-spark's builder. */
-    public ReusingTrainingMaster(ParameterAveragingTrainingMaster built) {
+    public RoundTrainingMaster(ParameterAveragingTrainingMaster built, boolean reuseNetworks) {
+        this.reuseNetworks = reuseNetworks;
         for (Class<?> c = ParameterAveragingTrainingMaster.class; c != Object.class; c = c.getSuperclass()) {
             for (Field f : c.getDeclaredFields()) {
                 if (Modifier.isStatic(f.getModifiers())) {
@@ -185,7 +192,7 @@ public final class ReusingTrainingMaster extends ParameterAveragingTrainingMaste
         WorkerConfiguration configuration = new WorkerConfiguration(true, rddDataSetNumExamples, batchSizePerWorker,
                 averagingFrequency, prefetchNumBatches, collectTrainingStats);
         return new Worker(broadcast, saveUpdater, configuration, trainingHookList, listeners, getRouterProvider(),
-                fitNanos, fittedExamples, fittedMinibatches, executors);
+                reuseNetworks, fitNanos, fittedExamples, fittedMinibatches, executors);
     }
 
     /** A worker that takes its network from the executor's pool of idle ones when one of the same shape is there. */
@@ -196,6 +203,7 @@ public final class ReusingTrainingMaster extends ParameterAveragingTrainingMaste
         private static final Field STATS_FIELD = statsField();
         private final Broadcast<NetBroadcastTuple> tuple;
         private final boolean collectStats;
+        private final boolean reuse;
         private final LongAccumulator fitNanos;
         private final LongAccumulator fittedExamples;
         private final LongAccumulator fittedMinibatches;
@@ -205,11 +213,12 @@ public final class ReusingTrainingMaster extends ParameterAveragingTrainingMaste
 
         Worker(Broadcast<NetBroadcastTuple> broadcast, boolean saveUpdater, WorkerConfiguration configuration,
                Collection<TrainingHook> hooks, Collection<TrainingListener> listeners, StatsStorageRouterProvider router,
-               LongAccumulator fitNanos, LongAccumulator fittedExamples, LongAccumulator fittedMinibatches,
+               boolean reuse, LongAccumulator fitNanos, LongAccumulator fittedExamples, LongAccumulator fittedMinibatches,
                CollectionAccumulator<String> executors) {
             super(broadcast, saveUpdater, configuration, hooks, listeners, router);
             this.tuple = broadcast;
             this.collectStats = configuration.isCollectTrainingStats();
+            this.reuse = reuse;
             this.fitNanos = fitNanos;
             this.fittedExamples = fittedExamples;
             this.fittedMinibatches = fittedMinibatches;
@@ -250,13 +259,11 @@ public final class ReusingTrainingMaster extends ParameterAveragingTrainingMaste
                 helper.logBroadcastGetValueEnd();
             }
             String shape = shape(t);
-            ComputationGraph net = take(shape, tuple.id());
+            ComputationGraphConfiguration c = t.getGraphConfiguration();
+            ComputationGraph net = reuse ? take(shape, tuple.id()) : null;
             if (net == null) {
-                net = super.getInitialModelGraph(); // first round in this JVM: build it as dl4j-spark does
+                net = super.getInitialModelGraph(); // built from the configuration, as dl4j-spark does
             } else {
-                ComputationGraphConfiguration c = t.getGraphConfiguration();
-                net.getConfiguration().setIterationCount(c.getIterationCount());
-                net.getConfiguration().setEpochCount(c.getEpochCount());
                 double lr = learningRate(c);
                 if (!Double.isNaN(lr)) {
                     net.setLearningRate(lr); // first: it rebuilds the updater, which would reset a state set before
@@ -270,7 +277,13 @@ public final class ReusingTrainingMaster extends ParameterAveragingTrainingMaste
                     helper.logInitEnd();
                 }
             }
-            release(shape, net, tuple.id());
+            net.getConfiguration().setIterationCount(c.getIterationCount());
+            net.getConfiguration().setEpochCount(c.getEpochCount());
+            TaskContext task = TaskContext.get();
+            Masks.setWorkerStream(net, task == null ? 0 : task.partitionId());
+            if (reuse) {
+                release(shape, net, tuple.id());
+            }
             countMinibatchesOfThisTask();
             return net;
         }
