@@ -1,5 +1,7 @@
 package org.sparkzoo.jobs.train;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
 import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,6 +26,9 @@ public final class TrainOptions implements Serializable {
     /** Parallel training workers (Spark tasks per round); 0 = Spark's default parallelism. */
     public int workers = 0;
     public int batchSizePerWorker = 32;
+    /** Whether the user chose the batch (command line or own recipe); else it is lowered to what fits the memory. */
+    @JsonIgnore
+    public boolean batchSizeGiven = false;
     /** Minibatches each worker fits between parameter averagings. */
     public int averagingFrequency = 5;
     public String optimizer = "nesterov";
