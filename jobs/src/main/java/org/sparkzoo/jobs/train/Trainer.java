@@ -76,6 +76,7 @@ public final class Trainer {
         Manifest.Split train = manifest.split("train");
         int numClasses = manifest.numClasses();
         int workers = o.workers > 0 ? o.workers : sc.defaultParallelism();
+        o.batchSizePerWorker = MemoryCheck.batchSize(spark, spec, o, imageSize, numClasses, workers, new Checkpoints(o.output, hadoop));
         // one slice = one minibatch: dl4j-spark M2's IteratorMultiDataSetIterator loses examples when it has to
         // split a loaded MultiDataSet larger than two minibatches, but merges smaller ones correctly
         int sliceRows = o.batchSizePerWorker;
@@ -121,6 +122,7 @@ public final class Trainer {
             state.options = Checkpoints.toMap(o);
         }
         MemoryCheck.check(spark, spec, net, imageSize, o.channels, o.batchSizePerWorker, workers);
+        run.startSegment(state);
         log.info("training {} ({} trainable parameters) on {} images of {} classes at {}x{}: {} workers x batch {} x averaging every {} = {} rounds per epoch, base lr {}",
                 spec.name, String.format(Locale.ROOT, "%,d", ModelStats.trainableParams(net.getConfiguration())), train.count, numClasses, imageSize, imageSize,
                 workers, o.batchSizePerWorker, o.averagingFrequency, roundsPerEpoch, fmt(schedule.baseLr()));
@@ -233,10 +235,7 @@ public final class Trainer {
                 m.put("val_top5", v.ensemble().top5);
                 result.top1 = v.ensemble().top1;
                 result.top5 = v.ensemble().top5;
-                if (v.ensemble().top1 > state.bestTop1) {
-                    state.bestTop1 = v.ensemble().top1;
-                    Checkpoints.write(sparkNet.getNetwork(), state, new Path(new Path(o.output, Checkpoints.DIR), "best.zip"), hadoop);
-                }
+                checkpoints.keepIfBest(sparkNet.getNetwork(), state, v.ensemble().top1);
                 System.out.printf(Locale.ROOT, "epoch %d/%d validation top-1 %.4f top-5 %.4f (%d images)%n",
                         epoch + 1, o.epochs, v.ensemble().top1, v.ensemble().top5, v.ensemble().count);
             }
@@ -255,6 +254,7 @@ public final class Trainer {
         }
         run.summary(result, state, spec);
         run.curves();
+        run.close();
         System.out.println("model: " + result.modelUri);
         System.out.println("run folder: " + result.runDir);
         return result;
@@ -282,7 +282,7 @@ public final class Trainer {
     /** Refuses to continue a run with another model, another class index or a different round plan. */
     private void checkResumable(TrainState state, Manifest manifest, int imageSize, int workers) {
         List<String> problems = new ArrayList<>();
-        if (!state.model.equals(o.model)) {
+        if (!state.model.equalsIgnoreCase(o.model)) {
             problems.add("model " + state.model + " vs --model " + o.model);
         }
         List<String> classes = manifest.classes().stream().map(c -> c.wnid).collect(Collectors.toList());
