@@ -14,6 +14,10 @@ sparkzoo_submit() {
       *) job_args+=("$@"); break ;;
     esac
   done
+  # a local run listens on 127.0.0.1 only (driver, block manager, web UI) unless the user chose an address
+  if [ -z "${SPARK_LOCAL_IP:-}" ] && sparkzoo_local_unbound "${spark_args[@]}"; then
+    export SPARK_LOCAL_IP=127.0.0.1
+  fi
   local cp="$SPARKZOO_LIB/*"
   exec "$SPARKZOO_ROOT/scripts/spark-submit" \
     --class "$class" \
@@ -21,4 +25,23 @@ sparkzoo_submit() {
     --conf "spark.executor.extraClassPath=$cp" \
     "${spark_args[@]}" \
     "$SPARKZOO_APP_JAR" "${job_args[@]}"
+}
+
+# True when spark-submit options (spark.master defaults to local[*]) give a local master and choose no driver
+# address (spark.driver.host, spark.driver.bindAddress). The web UI binds only to SPARK_LOCAL_IP, else 0.0.0.0.
+sparkzoo_local_unbound() {
+  local master="local[*]"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --master) master="$2"; shift 2 ;;
+      --conf)
+        case "$2" in
+          spark.master=*) master="${2#spark.master=}" ;;
+          spark.driver.host=*|spark.driver.bindAddress=*) return 1 ;;
+        esac
+        shift 2 ;;
+      *) shift ;;
+    esac
+  done
+  case "$master" in local*) return 0 ;; *) return 1 ;; esac
 }

@@ -138,7 +138,7 @@ public final class PrepPipeline {
                     long[] sorted = keys.stream().mapToLong(Long::longValue).sorted().toArray();
                     for (int i = 1; i < sorted.length; i++) {
                         if (sorted[i] == sorted[i - 1]) {
-                            throw new IllegalStateException("two images of " + split + " drew the same shuffle key with seed " + o.seed + ": choose another --seed");
+                            throw new IllegalArgumentException("two images of " + split + " drew the same shuffle key with seed " + o.seed + ": choose another --seed");
                         }
                     }
                     s.shards.addAll(writeShards(spark, jsc, prepared, split, sorted, outDir, o, conf));
@@ -173,7 +173,10 @@ public final class PrepPipeline {
         return sb.toString();
     }
 
-    /** An existing non-empty output is refused without --overwrite, and is only ever deleted if prep-job wrote it. */
+    /**
+     * An existing non-empty output is refused without --overwrite, and is only ever deleted if prep-job wrote it.
+     * Refusals are IllegalArgumentExceptions: the user's --output is at fault, and the jobs print them as one line.
+     */
     static void refuseOrClear(FileSystem fs, Path outDir, boolean overwrite) throws IOException {
         if (!fs.exists(outDir)) return;
         if (!fs.getFileStatus(outDir).isDirectory()) throw new IllegalArgumentException("output " + outDir + " is a file, not a folder");
@@ -182,13 +185,13 @@ public final class PrepPipeline {
         Path manifest = new Path(outDir, Manifest.FILE_NAME);
         boolean hasManifest = fs.exists(manifest);
         if (!overwrite) {
-            throw new IllegalStateException("output " + outDir + " already exists" + (hasManifest ? " and holds a prepared dataset" : " and is not empty")
+            throw new IllegalArgumentException("output " + outDir + " already exists" + (hasManifest ? " and holds a prepared dataset" : " and is not empty")
                     + ": pass --overwrite to replace it, or choose another --output");
         }
         for (FileStatus e : entries) {
             String n = e.getPath().getName();
             if (!hasManifest && !OWN_NAMES.contains(n) && !n.startsWith(".")) {
-                throw new IllegalStateException("output " + outDir + " holds '" + n + "' and no manifest.json: it does not look like a "
+                throw new IllegalArgumentException("output " + outDir + " holds '" + n + "' and no manifest.json: it does not look like a "
                         + "prep-job dataset, so it is not deleted even with --overwrite; choose another --output");
             }
         }

@@ -82,7 +82,7 @@ class DeterminismTest {
         PrepOptions o = options("ow", 1);
         o.augmentCopies = 0;
         PrepPipeline.run(TestSpark.get(), o, QUIET);
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> PrepPipeline.run(TestSpark.get(), o, QUIET));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PrepPipeline.run(TestSpark.get(), o, QUIET));
         assertTrue(e.getMessage().contains("--overwrite"), e.getMessage());
         o.overwrite = true;
         o.shardSize = 1000;
@@ -99,7 +99,7 @@ class DeterminismTest {
         Fixtures.write(foreign.resolve("thesis.tex"), new byte[]{1});
         PrepOptions o = options("home", 1);
         o.overwrite = true;
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> PrepPipeline.run(TestSpark.get(), o, QUIET));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PrepPipeline.run(TestSpark.get(), o, QUIET));
         assertTrue(e.getMessage().contains("does not look like"), e.getMessage());
         assertTrue(Files.exists(foreign.resolve("thesis.tex")));
     }

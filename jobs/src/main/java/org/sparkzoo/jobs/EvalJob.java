@@ -32,18 +32,20 @@ public final class EvalJob {
                         + "multi-scale = center crops after resizing the short side to 1.0, 1.14 and 1.3 x input (3 passes)", (o, v) -> o.views = v)
                 .choice("ensemble", List.of("mean", "weighted", "vote"), d.ensemble, "how members are combined", (o, v) -> o.ensemble = v)
                 .string("weights", "<w,w,...>", "", "member weights for --ensemble weighted",
-                        (o, v) -> o.weights = Arrays.stream(v.split(",")).map(String::trim).map(Double::parseDouble).collect(Collectors.toList()))
+                        (o, v) -> o.weights = EvalOptions.parseWeights(v))
                 .decimal("resize-ratio", String.format(Locale.ROOT, "%.4f (256/224)", d.resizeRatio),
                         "resize the short side to ratio x model input before the center or ten-crop crops (1 = no zoom; >= 1)", (o, v) -> o.resizeRatio = v)
                 .integer("slice-rows", d.sliceRows, "images per task", (o, v) -> o.sliceRows = v)
                 .check(o -> o.checkpoints.isEmpty() ? "--checkpoints is required: one or more model.zip files" : null)
                 .check(o -> o.data == null ? "--data is required: the dataset folder written by prep-job" : null)
-                .check(o -> o.output == null ? "--output is required: the report folder" : null);
+                .check(o -> o.output == null ? "--output is required: the report folder" : null)
+                .check(o -> o.weightsProblem(o.checkpoints.size()));
     }
 
     public static void main(String[] args) {
         JobMain.run("eval-job", () -> {
             EvalOptions options = cli().parse(args, new EvalOptions(), System.out);
+            NativeMemory.sizeFromMachine(); // before ND4J loads
             NativeKernels.enable();
             SparkSession spark = SparkSessions.create("sparkzoo eval-job");
             try {

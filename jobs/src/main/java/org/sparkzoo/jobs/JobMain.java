@@ -36,7 +36,6 @@ public final class JobMain {
             if (cause != null) {
                 System.err.println(job + ": error: " + cause.getMessage());
             } else if (outOfHeap(e)) {
-                e.printStackTrace();
                 System.err.println(job + ": error: " + OUT_OF_HEAP);
             } else {
                 System.err.println(job + ": failed: " + e);
@@ -53,10 +52,15 @@ public final class JobMain {
             + "averaging are serialized on the heap): raise --driver-memory (local mode) or spark.executor.memory; "
             + "the checkpoints already written are kept, continue with --resume";
 
-    /** Spark reports an executor's (or local mode's) OutOfMemoryError as a task failure message. */
+    /**
+     * Spark reports an executor's (or local mode's) OutOfMemoryError as a task failure message; when the driver
+     * runs out of heap fetching a large task result (a worker's parameters), the task fails as TaskResultLost.
+     */
     static boolean outOfHeap(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof OutOfMemoryError || String.valueOf(c.getMessage()).contains("java.lang.OutOfMemoryError: Java heap space")) {
+            String m = String.valueOf(c.getMessage());
+            if (c instanceof OutOfMemoryError || m.contains("java.lang.OutOfMemoryError: Java heap space")
+                    || m.contains("TaskResultLost (result lost from block manager)")) {
                 return true;
             }
         }

@@ -24,7 +24,7 @@ public final class TrainJob {
                 .string("model", "<name>", d.model, "model to train (--list-models shows the zoo)", (o, v) -> o.model = v)
                 .flag("list-models", "print the zoo: name, family, paper, parameters, multiply-adds, input sizes; then exit", o -> { })
                 .string("data", "<uri>", null, "dataset folder written by prep-job", (o, v) -> o.data = v)
-                .string("output", "<uri>", null, "run folder: checkpoints/, metrics.jsonl, curves, training-stats.html, model.zip", (o, v) -> o.output = v)
+                .string("output", "<uri>", null, "run folder: checkpoints/, metrics/, curves, training-stats.html, model.zip", (o, v) -> o.output = v)
                 .string("recipe", "<file>", "conf/recipes/<model or family>.properties", "training recipe (option = value lines); command-line options win", (o, v) -> o.recipe = v)
                 .integer("image-size", "the model's default", "training input side in pixels", (o, v) -> o.imageSize = v)
                 .integer("channels", d.channels, "input channels: 3 (RGB) or 1 (greyscale)", (o, v) -> o.channels = v)
@@ -98,9 +98,14 @@ public final class TrainJob {
                 cli().parse(args, new TrainOptions(), System.out);
                 return;
             }
-            List<String> all = new ArrayList<>(Recipes.args(value(args, "--model", new TrainOptions().model), value(args, "--recipe", "")));
+            List<String> recipe = Recipes.args(value(args, "--model", new TrainOptions().model), value(args, "--recipe", ""));
+            List<String> all = new ArrayList<>(recipe);
             all.addAll(Arrays.asList(args));
             TrainOptions options = cli().parse(all.toArray(new String[0]), new TrainOptions(), System.out);
+            // the user's batch (own recipe included) is kept; the bundled recipe's may be lowered to fit the memory
+            options.batchSizeGiven = Arrays.asList(args).contains("--batch-size-per-worker")
+                    || (!value(args, "--recipe", "").isEmpty() && recipe.contains("--batch-size-per-worker"));
+            NativeMemory.sizeFromMachine(); // before ND4J loads
             NativeKernels.enable();
             SparkSession spark = SparkSessions.create("sparkzoo train-job " + options.model);
             try {

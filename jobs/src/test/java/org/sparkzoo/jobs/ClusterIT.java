@@ -191,10 +191,9 @@ class ClusterIT {
 
     private static List<JsonNode> metrics(Path run, String type) throws IOException {
         List<JsonNode> out = new ArrayList<>();
-        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
-            JsonNode n = JSON.readTree(line);
-            if (type.equals(n.get("type").asText())) {
-                out.add(n);
+        for (java.util.Map<String, Object> m : org.sparkzoo.jobs.train.RunFolder.read(run.toUri().toString(), new org.apache.hadoop.conf.Configuration())) {
+            if (type.equals(m.get("type"))) {
+                out.add(JSON.valueToTree(m));
             }
         }
         return out;

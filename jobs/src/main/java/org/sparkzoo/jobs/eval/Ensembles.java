@@ -2,7 +2,11 @@ package org.sparkzoo.jobs.eval;
 
 import java.util.List;
 
-/** The ways to combine the members' softmax outputs for one image. */
+/**
+ * The ways to combine the members' softmax outputs for one image: {@code mean} (average softmax), {@code weighted}
+ * (weighted average), {@code vote} (plurality of the members' top-1; a tie goes to the class with the higher mean
+ * probability, then to the lower class index). Each returns the classes best first.
+ */
 final class Ensembles {
     private Ensembles() {
     }
@@ -23,16 +27,23 @@ final class Ensembles {
         if (!"vote".equals(rule)) {
             return Evaluator.rank(mean);
         }
-        // majority vote of the members' top-1; ties (and the ranks below the winner) follow the mean softmax
-        float[] votes = new float[numClasses];
+        // plurality vote of the members' top-1; equal vote counts go to the higher mean probability, equal means
+        // to the lower class index (compared exactly, not folded into one float score)
+        int[] votes = new int[numClasses];
         for (int m = 0; m < members.size(); m++) {
-            votes[argmax(probs[m][image])] += 1f;
+            votes[argmax(probs[m][image])]++;
         }
-        float[] score = new float[numClasses];
+        Integer[] order = new Integer[numClasses];
         for (int c = 0; c < numClasses; c++) {
-            score[c] = votes[c] + mean[c] / 2f; // mean < 1, so it only breaks ties between equal vote counts
+            order[c] = c;
         }
-        return Evaluator.rank(score);
+        java.util.Arrays.sort(order, (a, b) -> votes[a] != votes[b] ? Integer.compare(votes[b], votes[a])
+                : mean[a] != mean[b] ? Float.compare(mean[b], mean[a]) : Integer.compare(a, b));
+        int[] ranked = new int[Math.min(Evaluator.RANKED, numClasses)];
+        for (int j = 0; j < ranked.length; j++) {
+            ranked[j] = order[j];
+        }
+        return ranked;
     }
 
     static int argmax(float[] v) {

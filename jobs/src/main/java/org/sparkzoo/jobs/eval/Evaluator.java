@@ -91,7 +91,8 @@ public final class Evaluator {
         List<String> slices = ShardSlice.cut(dataUri, split, o.sliceRows).stream().map(ShardSlice::path).collect(Collectors.toList());
         Broadcast<SerializableConfiguration> conf = sc.broadcast(new SerializableConfiguration(hadoop));
         JavaRDD<String> rdd = sc.parallelize(slices, Math.max(1, slices.size()));
-        List<Ranked> ranked = rdd.mapPartitions(new ScoreSlices(members, views, o.ensemble, wnids.size(), conf)).collect();
+        String evaluation = java.util.UUID.randomUUID().toString();
+        List<Ranked> ranked = rdd.mapPartitions(new ScoreSlices(evaluation, members, views, o.ensemble, wnids.size(), conf)).collect();
 
         EvalResult result = new EvalResult(wnids, names);
         for (Member m : members) {
@@ -131,8 +132,9 @@ public final class Evaluator {
         if (uris.isEmpty()) {
             throw new UserError("no checkpoints given: pass --checkpoints run/model.zip[,other/model.zip...]");
         }
-        if ("weighted".equals(o.ensemble) && o.weights.size() != uris.size()) {
-            throw new UserError("--ensemble weighted needs one --weights value per checkpoint (" + uris.size() + "), got " + o.weights.size());
+        String weights = o.weightsProblem(uris.size());
+        if (weights != null) {
+            throw new UserError(weights);
         }
         List<String> wnids = manifest.classes().stream().map(c -> c.wnid).collect(Collectors.toList());
         List<Member> members = new ArrayList<>();
@@ -239,14 +241,15 @@ public final class Evaluator {
     /** Executor side: scores the slices of one partition with every member. */
     static final class ScoreSlices implements FlatMapFunction<Iterator<String>, Ranked> {
         private static final long serialVersionUID = 1L;
-        private static final ThreadLocal<Map<String, ComputationGraph>> NETWORKS = ThreadLocal.withInitial(HashMap::new);
+        private final String evaluation;
         private final List<Member> members;
         private final List<View> views;
         private final String rule;
         private final int numClasses;
         private final Broadcast<SerializableConfiguration> conf;
 
-        ScoreSlices(List<Member> members, List<View> views, String rule, int numClasses, Broadcast<SerializableConfiguration> conf) {
+        ScoreSlices(String evaluation, List<Member> members, List<View> views, String rule, int numClasses, Broadcast<SerializableConfiguration> conf) {
+            this.evaluation = evaluation;
             this.members = members;
             this.views = views;
             this.rule = rule;
@@ -259,6 +262,24 @@ public final class Evaluator {
             NativeKernels.enable();
             Configuration hadoop = conf.value().value();
             List<Ranked> out = new ArrayList<>();
+            ComputationGraph[] nets = new ComputationGraph[members.size()];
+            try {
+                for (int m = 0; m < members.size(); m++) {
+                    String uri = members.get(m).uri;
+                    nets[m] = NetworkPool.borrow(evaluation, uri, () -> Checkpoints.load(uri, hadoop, false).network);
+                }
+                score(paths, nets, hadoop, out);
+            } finally {
+                for (int m = 0; m < members.size(); m++) {
+                    if (nets[m] != null) {
+                        NetworkPool.giveBack(members.get(m).uri, nets[m]);
+                    }
+                }
+            }
+            return out.iterator();
+        }
+
+        private void score(Iterator<String> paths, ComputationGraph[] nets, Configuration hadoop, List<Ranked> out) throws IOException {
             while (paths.hasNext()) {
                 ShardSlice slice = ShardSlice.parse(paths.next());
                 List<ImageRecord> records = slice.read(hadoop);
@@ -266,7 +287,7 @@ public final class Evaluator {
                 float[][][] probs = new float[members.size()][][];
                 for (int m = 0; m < members.size(); m++) {
                     Member member = members.get(m);
-                    ComputationGraph net = NETWORKS.get().computeIfAbsent(member.uri, u -> Checkpoints.load(u, hadoop, false).network);
+                    ComputationGraph net = nets[m];
                     float[][] sum = new float[n][numClasses];
                     for (View view : views) {
                         INDArray x = ImageBatches.features(records, view.transform(member.imageSize), member.channels, member.imageSize, null);
@@ -290,7 +311,6 @@ public final class Evaluator {
                     out.add(new Ranked(records.get(i).label, ranked));
                 }
             }
-            return out.iterator();
         }
     }
 

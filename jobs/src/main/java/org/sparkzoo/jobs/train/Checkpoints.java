@@ -31,6 +31,8 @@ import java.util.regex.Pattern;
 public final class Checkpoints {
     public static final String STATE_ENTRY = "sparkzoo-state.json";
     public static final String DIR = "checkpoints";
+    /** The best network by validation top-1, kept apart from the periodic checkpoints. */
+    public static final String BEST = "best.zip";
     private static final Pattern PERIODIC = Pattern.compile("ckpt-e(\\d+)-r(\\d+)\\.zip");
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -38,6 +40,8 @@ public final class Checkpoints {
 
     private final Path dir;
     private final Configuration conf;
+    /** The top-1 recorded in best.zip when this driver first looked; null until then. */
+    private Double bestOnDisk;
 
     public Checkpoints(String runDir, Configuration conf) {
         this.dir = new Path(runDir, DIR);
@@ -94,6 +98,27 @@ public final class Checkpoints {
 
     private String write(ComputationGraph net, TrainState state, Path target) throws IOException {
         return write(net, state, target, conf);
+    }
+
+    /**
+     * Writes {@value #BEST} when {@code top1} beats the run's best so far and returns whether it did. The best
+     * counts what best.zip already holds: the epoch's checkpoint is written before its validation, so after a
+     * resume the checkpoint's {@link TrainState#bestTop1} can be older than best.zip. Either way the best top-1
+     * is kept in {@code state}, so the next checkpoint carries it.
+     */
+    public boolean keepIfBest(ComputationGraph net, TrainState state, double top1) throws IOException {
+        if (bestOnDisk == null) {
+            Path best = new Path(dir, BEST);
+            bestOnDisk = best.getFileSystem(conf).exists(best) ? readState(best.toString(), conf).bestTop1 : -1;
+        }
+        state.bestTop1 = Math.max(state.bestTop1, bestOnDisk);
+        if (!(top1 > state.bestTop1)) {
+            return false;
+        }
+        state.bestTop1 = top1;
+        save(net, state, BEST);
+        bestOnDisk = top1;
+        return true;
     }
 
     /** The newest periodic checkpoint, by (epoch, round). */

@@ -1,5 +1,6 @@
 package org.sparkzoo.jobs.train;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
@@ -32,6 +33,9 @@ public final class TrainOptions implements Serializable {
     /** Parallel training workers (Spark tasks per round); 0 = Spark's default parallelism. */
     public int workers = 0;
     public int batchSizePerWorker = 32;
+    /** Whether the user chose the batch (command line or own recipe); else it is lowered to what fits the memory. */
+    @JsonIgnore
+    public boolean batchSizeGiven = false;
     /** Minibatches each worker fits between parameter averagings. */
     public int averagingFrequency = 5;
     /** "sgd" (torch.optim.SGD: plain momentum), "nesterov" (DL4J's Nesterovs), "adam". */

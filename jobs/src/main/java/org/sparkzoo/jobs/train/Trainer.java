@@ -77,12 +77,13 @@ public final class Trainer {
         Manifest manifest = Manifest.read(o.data, hadoop);
         Manifest.Split train = manifest.split("train");
         int workers = o.workers > 0 ? o.workers : sc.defaultParallelism();
+        RunFolder run = new RunFolder(o.output, hadoop);
+        Checkpoints checkpoints = new Checkpoints(o.output, hadoop);
+        o.batchSizePerWorker = MemoryCheck.batchSize(spark, spec, o, imageSize, manifest.numClasses(), workers, checkpoints);
         int slicesPerRound = workers * o.averagingFrequency;
         int slicesPerEpoch = ShardSlice.cut(o.data, train, o.batchSizePerWorker).size();
         int roundsPerEpoch = (slicesPerEpoch + slicesPerRound - 1) / slicesPerRound;
         LrSchedule schedule = new LrSchedule(o, o.globalBatch(workers));
-        RunFolder run = new RunFolder(o.output, hadoop);
-        Checkpoints checkpoints = new Checkpoints(o.output, hadoop);
 
         // model: a new network, or the last checkpoint's with its updater state and position
         Checkpoints.Loaded start = o.resume && checkpoints.any()
@@ -91,6 +92,7 @@ public final class Trainer {
         TrainState state = start.state;
         ComputationGraph net = start.network;
         MemoryCheck.check(spark, spec, net, imageSize, o.channels, o.batchSizePerWorker, workers);
+        run.startSegment(state);
         log.info("training {} ({} trainable parameters) on {} images of {} classes at {}x{}: {} workers x batch {} x averaging every {} = {} rounds per epoch, base lr {}",
                 spec.name, String.format(Locale.ROOT, "%,d", ModelStats.trainableParams(net.getConfiguration())), train.count,
                 manifest.numClasses(), imageSize, imageSize, workers, o.batchSizePerWorker, o.averagingFrequency, roundsPerEpoch,
@@ -118,7 +120,7 @@ public final class Trainer {
             m.put("checkpoint", ckpt);
             if (o.validateEvery > 0 && (!complete || (epoch + 1) % o.validateEvery == 0 || epoch + 1 == o.epochs)
                     && manifest.splits.containsKey("val")) {
-                EvalResult v = validate(ckpt, sparkNet.getNetwork(), state, epoch);
+                EvalResult v = validate(checkpoints, ckpt, sparkNet.getNetwork(), state, epoch);
                 m.put("val_top1", v.ensemble().top1);
                 m.put("val_top5", v.ensemble().top5);
                 result.top1 = v.ensemble().top1;
@@ -145,6 +147,7 @@ public final class Trainer {
         }
         run.summary(result, state, spec);
         run.curves();
+        run.close();
         System.out.println("model: " + result.modelUri);
         System.out.println("run folder: " + result.runDir);
         return result;
@@ -319,12 +322,9 @@ public final class Trainer {
     }
 
     /** Validation of the epoch's checkpoint; the best one so far is kept as best.zip. */
-    private EvalResult validate(String ckpt, ComputationGraph net, TrainState state, int epoch) throws IOException {
+    private EvalResult validate(Checkpoints checkpoints, String ckpt, ComputationGraph net, TrainState state, int epoch) throws IOException {
         EvalResult v = Evaluator.evaluate(spark, List.of(ckpt), o.data, EvalOptions.forValidation(o.augment));
-        if (v.ensemble().top1 > state.bestTop1) {
-            state.bestTop1 = v.ensemble().top1;
-            Checkpoints.write(net, state, new Path(new Path(o.output, Checkpoints.DIR), "best.zip"), hadoop);
-        }
+        checkpoints.keepIfBest(net, state, v.ensemble().top1);
         System.out.printf(Locale.ROOT, "epoch %d/%d validation top-1 %.4f top-5 %.4f (%d images)%n",
                 epoch + 1, o.epochs, v.ensemble().top1, v.ensemble().top5, v.ensemble().count);
         return v;
@@ -356,7 +356,7 @@ public final class Trainer {
     /** Refuses to continue a run with another model, another class index or a different round plan. */
     private void checkResumable(TrainState state, Manifest manifest, int imageSize) {
         List<String> problems = new ArrayList<>();
-        if (!state.model.equals(o.model)) {
+        if (!state.model.equalsIgnoreCase(o.model)) {
             problems.add("model " + state.model + " vs --model " + o.model);
         }
         List<String> classes = manifest.classes().stream().map(c -> c.wnid).collect(Collectors.toList());

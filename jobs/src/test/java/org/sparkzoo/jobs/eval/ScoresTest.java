@@ -55,4 +55,51 @@ class ScoresTest {
         // weighted (1, 1, 3): class 2 = 2.4/5 wins
         assertEquals(2, Ensembles.combine("weighted", members, probs, 0, 3)[0]);
     }
+
+    private static List<Evaluator.Member> members(int n) {
+        List<Evaluator.Member> m = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            m.add(new Evaluator.Member("m" + i, "m" + i, 28, 1, 1.0, "lenet5"));
+        }
+        return m;
+    }
+
+    @Test
+    void voteFollowsTheMajorityWhereTheMeanDisagrees() {
+        // two members lean slightly to class 0, one is sure of class 1: the mean says 1, the vote says 0
+        float[][][] probs = {
+                {{0.50f, 0.45f, 0.05f}},
+                {{0.50f, 0.45f, 0.05f}},
+                {{0.00f, 1.00f, 0.00f}},
+        };
+        assertEquals(1, Ensembles.combine("mean", members(3), probs, 0, 3)[0]);
+        int[] vote = Ensembles.combine("vote", members(3), probs, 0, 3);
+        assertEquals(0, vote[0]);
+        // below the winner, classes with no votes follow the mean
+        assertEquals(1, vote[1]);
+        assertEquals(2, vote[2]);
+    }
+
+    @Test
+    void aTiedVoteGoesToTheHigherMeanProbabilityThenToTheLowerClass() {
+        // one vote each for classes 2 and 1; class 1's mean (0.45) beats class 2's (0.40), though class 2 was voted first
+        float[][][] tie = {
+                {{0.05f, 0.15f, 0.80f}},
+                {{0.25f, 0.75f, 0.00f}},
+        };
+        int[] vote = Ensembles.combine("vote", members(2), tie, 0, 3);
+        assertEquals(1, vote[0]);
+        assertEquals(2, vote[1]);
+        // equal votes and equal means: the lower class index
+        float[][][] even = {
+                {{0.1f, 0.45f, 0.45f}},
+                {{0.1f, 0.45f, 0.45f}},
+        };
+        assertEquals(1, Ensembles.combine("vote", members(2), even, 0, 3)[0]);
+        float[][][] mirrored = {
+                {{0.0f, 0.7f, 0.3f}},
+                {{0.0f, 0.3f, 0.7f}},
+        };
+        assertEquals(1, Ensembles.combine("vote", members(2), mirrored, 0, 3)[0]);
+    }
 }

@@ -2,6 +2,7 @@ package org.sparkzoo.jobs.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -41,11 +43,14 @@ class TrainerTest {
     }
 
     private static List<JsonNode> rounds(Path run) throws Exception {
+        return metrics(run, "round");
+    }
+
+    private static List<JsonNode> metrics(Path run, String type) throws Exception {
         List<JsonNode> out = new ArrayList<>();
-        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
-            JsonNode n = JSON.readTree(line);
-            if ("round".equals(n.get("type").asText())) {
-                out.add(n);
+        for (Map<String, Object> m : RunFolder.read(run.toUri().toString(), new Configuration())) {
+            if (type.equals(m.get("type"))) {
+                out.add(JSON.valueToTree(m));
             }
         }
         return out;
@@ -173,5 +178,64 @@ class TrainerTest {
         other.resume = true;
         UserError refused = assertThrows(UserError.class, () -> new Trainer(f.spark, other).run());
         assertTrue(refused.getMessage().contains("model lenet5 vs --model resnet18"), refused.getMessage());
+    }
+
+    @Test
+    void aResumedRunAppendsItsMetricsAndDropsTheRoundsItRedoes() throws Exception {
+        FashionMnistRun f = FashionMnistRun.get();
+        Path run = Files.createTempDirectory("sparkzoo-train-metrics");
+        TrainOptions o = options(f, run);
+        o.maxRounds = 3;
+        o.checkpointEveryRounds = 2;
+        new Trainer(f.spark, o).run();
+        // a kill after round 3 but before its checkpoint: only the one after round 2 is left
+        Path last = run.resolve("checkpoints").resolve(Checkpoints.periodicName(0, 3));
+        assertTrue(Files.deleteIfExists(last), "the stop wrote " + last);
+        Path firstPart = run.resolve("metrics").resolve("part-00000.jsonl");
+        byte[] before = Files.readAllBytes(firstPart);
+
+        TrainOptions resumed = options(f, run);
+        resumed.model = "LeNet5"; // model names are case-insensitive, on --resume too
+        resumed.resume = true;
+        resumed.maxRounds = 5;
+        new Trainer(f.spark, resumed).run();
+
+        List<Long> globalRounds = new ArrayList<>();
+        for (JsonNode r : rounds(run)) {
+            globalRounds.add(r.get("global_round").asLong());
+        }
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L), globalRounds, "every round once, the redone round 3 from the resumed segment");
+        assertEquals(1, metrics(run, "epoch").size(), "the first segment's partial epoch row is redone too");
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(firstPart)), "the first segment's part is never rewritten");
+        assertTrue(Files.exists(run.resolve("metrics").resolve("part-00001.jsonl")));
+        assertTrue(Files.readString(firstPart).contains("\"global_round\":3,"), "the raw part keeps what was written");
+    }
+
+    @Test
+    void aResumeDoesNotReplaceBestZipWithAWorseModel() throws Exception {
+        FashionMnistRun f = FashionMnistRun.get();
+        Path run = Files.createTempDirectory("sparkzoo-train-best");
+        TrainOptions o = options(f, run);
+        o.validateEvery = 1;
+        new Trainer(f.spark, o).run();
+        Path best = run.resolve("checkpoints").resolve(Checkpoints.BEST);
+        TrainState first = Checkpoints.readState(best.toString(), f.hadoop);
+        assertTrue(first.bestTop1 >= 0, "validated: " + first.bestTop1);
+        // the epoch's checkpoint is written before its validation: it does not know best.zip's top-1
+        assertTrue(Checkpoints.readState(new Checkpoints(run.toUri().toString(), f.hadoop).latest().get(), f.hadoop).bestTop1 < first.bestTop1);
+        // make best.zip claim a top-1 the next epoch cannot reach
+        Checkpoints.Loaded b = Checkpoints.load(best.toString(), f.hadoop, true);
+        b.state.bestTop1 = 0.999;
+        Checkpoints.write(b.network, b.state, new org.apache.hadoop.fs.Path(best.toUri()), f.hadoop);
+
+        TrainOptions resumed = options(f, run);
+        resumed.validateEvery = 1;
+        resumed.epochs = 2;
+        resumed.resume = true;
+        Trainer.Result r = new Trainer(f.spark, resumed).run();
+        assertTrue(r.top1 < 0.999, "epoch 2 validated at " + r.top1);
+        assertEquals(0.999, Checkpoints.readState(best.toString(), f.hadoop).bestTop1, 0.0, "best.zip kept");
+        assertEquals(0.999, Checkpoints.readState(run.resolve("model.zip").toString(), f.hadoop).bestTop1, 0.0,
+                "the best top-1 travels in the state");
     }
 }
