@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -37,7 +37,7 @@ def check(ok: bool, what: str, detail: str = "") -> None:
 
 
 def airflow(*args: str) -> str:
-    r = subprocess.run([AIRFLOW, *args], capture_output=True, text=True)
+    r = subprocess.run([AIRFLOW, *args], check=False, capture_output=True, text=True)
     if r.returncode != 0:
         check(False, f"airflow {' '.join(args)}", r.stdout + r.stderr)
     return r.stdout
@@ -77,7 +77,7 @@ def db_state(date: str) -> tuple[dict, dict | None]:
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    logical = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    logical = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=UTC)
     with create_session() as s:
         dr = (s.query(DagRun).filter(DagRun.dag_id == DAG, DagRun.logical_date == logical)
               .order_by(DagRun.id.desc()).first())

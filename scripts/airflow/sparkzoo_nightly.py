@@ -25,7 +25,13 @@ from pathlib import Path
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Connection, CronTriggerTimetable, Param, Variable, dag, task
 from airflow.sdk.definitions.param import ParamsDict
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+from airflow.sdk.exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowNotFoundException,
+    AirflowSkipException,
+    ParamValidationError,
+)
 
 # the DAG ships inside the project: dags_folder points at scripts/airflow, or this file is linked into it
 SPARKZOO_HOME = Path(__file__).resolve().parents[2]
@@ -147,9 +153,8 @@ class PrepJob(SparkzooJob):
         return digest.hexdigest()
 
 
-def settings(params: dict, conf: dict) -> dict:
-    """The run's conf, then the Variable `sparkzoo_nightly`, then the defaults; validated against the params' schemas."""
-    deployed = Variable.get(VARIABLE, default={}, deserialize_json=True)
+def settings(params: dict, conf: dict, deployed: dict) -> dict:
+    """The run's conf, then the Variable `sparkzoo_nightly` (deployed), then the defaults; validated against the params' schemas."""
     unknown = sorted(set(deployed) - set(PARAMS))
     if unknown:
         raise AirflowFailException(f"Variable {VARIABLE} has unknown keys {unknown}: use {sorted(PARAMS)}")
@@ -158,7 +163,7 @@ def settings(params: dict, conf: dict) -> dict:
         for key, value in {**params, **{k: v for k, v in deployed.items() if k not in conf}}.items():
             resolved[key] = value
         values = resolved.validate()
-    except Exception as e:
+    except ParamValidationError as e:
         raise AirflowFailException(f"bad setting in the run's conf or Variable {VARIABLE}: {e}") from None
     for key in ("input", "output_root"):
         if not values[key]:
@@ -184,10 +189,10 @@ def sparkzoo_nightly():
 
         Returns the train runs (what the train task is mapped over); prep's and eval's arguments go to XCom keys.
         """
-        s = settings(params, dag_run.conf or {})
+        s = settings(params, dag_run.conf or {}, Variable.get(VARIABLE, default={}, deserialize_json=True))
         try:
             Connection.get(s["spark_conn_id"])
-        except Exception:
+        except AirflowNotFoundException:
             raise AirflowFailException(
                 f"no Airflow connection '{s['spark_conn_id']}': set AIRFLOW_CONN_{s['spark_conn_id'].upper()}="
                 '\'{"conn_type": "spark", "host": "local[*]", "extra": {"deploy-mode": "client"}}\'') from None
@@ -217,10 +222,14 @@ def sparkzoo_nightly():
                                 map_index_template="{{ task.name }}").expand_kwargs(p)
     evaluate = SparkzooJob(task_id="eval", job="eval-job", conn_id=conn, application_args=p["eval"])
 
-    @task(execution_timeout=timedelta(minutes=5))
+    @task(multiple_outputs=False, execution_timeout=timedelta(minutes=5))
     def publish(night: str) -> dict:
         """The run's result: report path and top-1 / top-5 as XCom, and <night>/result.json beside the report."""
-        fs, path = filesystem(night)
+        target = filesystem(night)
+        if target is None:
+            raise AirflowFailException(f"cannot read {night} from the Airflow worker: install fsspec's driver for its scheme "
+                                       "(s3fs for s3a:, pyarrow with libhdfs for hdfs:)")
+        fs, path = target
         metrics = json.loads(fs.cat_file(f"{path}/report/metrics.json"))
         result = {
             "report": f"{night}/report/report.html",
