@@ -203,9 +203,15 @@ def main() -> None:
           and {x["round"] for x in rounds(kill_run)} == set(range(1, per_epoch + 1)),
           f"run 3: the epoch completed, every one of its {per_epoch} rounds trained", retried)
 
-    # 4. bad params fail their task with sparkzoo's one-line error, and are not retried
-    bad_model = Run("run4-unknown-model", "2026-12-02", base | {"models": [{"model": "lenet6"}]})
+    # 4. bad params fail their task with sparkzoo's one-line error, and are not retried; the settings not in the
+    # run's conf come from the Variable sparkzoo_nightly (what scheduled runs use)
+    airflow("variables", "set", "sparkzoo_nightly", json.dumps({k: v for k, v in base.items() if k != "models"}))
+    bad_model = Run("run4-unknown-model", "2026-12-02", {"models": [{"model": "lenet6"}]})
+    airflow("variables", "delete", "sparkzoo_nightly")
     log = bad_model.task_log("train[0]")
+    check(bad_model.tasks.get("plan", ("",))[0] == "success" and bad_model.tasks.get("prep", ("",))[0] == "skipped",
+          "run 4: input, output root and prep options from the Variable sparkzoo_nightly (prep skipped: same shards)",
+          bad_model.task_log("plan") + bad_model.task_log("prep") + str(bad_model.tasks))
     check(bad_model.rc != 0 and bad_model.tasks.get("train[0]") == ("failed", 1)
           and "train-job: unknown model 'lenet6'; did you mean lenet5?" in log and JAVA_TRACE not in log,
           "run 4: an unknown model fails train once with train-job's one-line error", log + str(bad_model.tasks))
