@@ -109,8 +109,12 @@ class TrainerTest {
 
         INDArray[] a = finalState(f, straight);
         INDArray[] b = finalState(f, halves);
-        assertTrue(a[0].equalsWithEps(b[0], 1e-6), what + ": parameters after 4 rounds straight differ from 2 + resume + 2");
-        assertTrue(a[1].equalsWithEps(b[1], 1e-6), what + ": updater state after 4 rounds straight differs from 2 + resume + 2");
+        double params = relative(b[0], a[0]);
+        double updater = relative(b[1], a[1]);
+        System.out.printf("resume, %s: parameters %.1e, updater state %.1e relative to 4 rounds straight%n", what, params, updater);
+        // the same computation on the same data in the same order: only the kernels' own nondeterminism remains
+        assertTrue(params < 1e-6, what + ": parameters after 2 + resume + 2 rounds differ from 4 straight by " + params);
+        assertTrue(updater < 1e-6, what + ": updater state after 2 + resume + 2 rounds differs from 4 straight by " + updater);
         List<JsonNode> r1 = rounds(straight);
         List<JsonNode> r2 = rounds(halves);
         assertEquals(4, r2.size(), "rounds after a resume appear once in metrics.jsonl");
@@ -118,6 +122,10 @@ class TrainerTest {
             assertEquals(r1.get(i).get("lr").asDouble(), r2.get(i).get("lr").asDouble(), 0, what + ": learning rate of round " + (i + 1));
             assertEquals(r1.get(i).get("loss").asDouble(), r2.get(i).get("loss").asDouble(), 1e-5, what + ": loss of round " + (i + 1));
         }
+    }
+
+    private static double relative(INDArray a, INDArray b) {
+        return a.sub(b).norm2Number().doubleValue() / b.norm2Number().doubleValue();
     }
 
     private static TrainOptions copy(TrainOptions base, Path out) throws java.io.IOException {
