@@ -21,12 +21,13 @@ final class RoundTimes {
         KEYS.put("aggregate", "ParameterAveragingMasterAggregateTimesMs");
         KEYS.put("process_params", "ParameterAveragingMasterProcessParamsUpdaterTimesMs");
         KEYS.put("model_rebuild", "WorkerFlatMapGetInitialModelTimeMs");
+        KEYS.put("broadcast_fetch", "ParameterAveragingWorkerBroadcastGetValueTimeMs");
         KEYS.put("data_load", "WorkerFlatMapDataSetGetTimesMs");
         KEYS.put("fit", "WorkerFlatMapProcessMiniBatchTimesMs");
     }
 
     /** The categories timed on the workers (summed over them by dl4j-spark). */
-    static final java.util.Set<String> WORKER_SIDE = java.util.Set.of("model_rebuild", "data_load", "fit");
+    static final java.util.Set<String> WORKER_SIDE = java.util.Set.of("model_rebuild", "broadcast_fetch", "data_load", "fit");
 
     private final Map<String, Integer> seen = new HashMap<>();
 
