@@ -1,6 +1,7 @@
 package org.sparkzoo.jobs;
 
 import org.sparkzoo.jobs.cli.Cli;
+import org.sparkzoo.jobs.cli.UserError;
 
 import java.io.FileNotFoundException;
 
@@ -74,16 +75,5 @@ public final class JobMain {
             }
         }
         return null;
-    }
-
-    /** An error the user can fix; its message names the input and the fix. */
-    public static class UserError extends RuntimeException {
-        public UserError(String message) {
-            super(message);
-        }
-
-        public UserError(String message, Throwable cause) {
-            super(message, cause);
-        }
     }
 }

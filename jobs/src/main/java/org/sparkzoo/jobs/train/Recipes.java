@@ -2,7 +2,7 @@ package org.sparkzoo.jobs.train;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.sparkzoo.jobs.JobMain.UserError;
+import org.sparkzoo.jobs.cli.UserError;
 import org.sparkzoo.models.ModelRegistry;
 import org.sparkzoo.models.ModelSpec;
 

@@ -13,6 +13,8 @@ import org.sparkzoo.dataprep.transform.Presets;
 import org.sparkzoo.dataprep.transform.RandomHorizontalFlip;
 import org.sparkzoo.dataprep.transform.Resize;
 import org.sparkzoo.dataprep.transform.Transform;
+import org.sparkzoo.jobs.data.ImageBatches;
+import org.sparkzoo.jobs.data.ShardSlice;
 import org.sparkzoo.models.NativeKernels;
 
 import java.io.IOException;

@@ -3,9 +3,9 @@ package org.sparkzoo.jobs.eval;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.sparkzoo.jobs.JobMain.UserError;
-import org.sparkzoo.jobs.train.Checkpoints;
-import org.sparkzoo.jobs.train.TrainState;
+import org.sparkzoo.jobs.checkpoint.Checkpoints;
+import org.sparkzoo.jobs.checkpoint.TrainState;
+import org.sparkzoo.jobs.cli.UserError;
 
 import java.io.IOException;
 import java.io.OutputStream;

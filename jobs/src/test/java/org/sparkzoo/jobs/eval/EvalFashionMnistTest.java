@@ -13,9 +13,8 @@ import org.sparkzoo.dataprep.ShardReader;
 import org.sparkzoo.dataprep.image.Image;
 import org.sparkzoo.dataprep.transform.Presets;
 import org.sparkzoo.dataprep.transform.Transform;
-import org.sparkzoo.jobs.train.Checkpoints;
+import org.sparkzoo.jobs.checkpoint.Checkpoints;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,6 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

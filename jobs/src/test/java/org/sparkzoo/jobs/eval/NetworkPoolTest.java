@@ -3,7 +3,7 @@ package org.sparkzoo.jobs.eval;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
-import org.sparkzoo.jobs.train.Checkpoints;
+import org.sparkzoo.jobs.checkpoint.Checkpoints;
 import org.sparkzoo.models.ModelConfig;
 import org.sparkzoo.models.ModelRegistry;
 

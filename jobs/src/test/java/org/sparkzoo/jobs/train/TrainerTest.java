@@ -6,7 +6,9 @@ import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.sparkzoo.jobs.JobMain.UserError;
+import org.sparkzoo.jobs.checkpoint.Checkpoints;
+import org.sparkzoo.jobs.checkpoint.TrainState;
+import org.sparkzoo.jobs.cli.UserError;
 import org.sparkzoo.jobs.eval.FashionMnistRun;
 
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package org.sparkzoo.jobs.train;
+package org.sparkzoo.jobs.data;
 
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;

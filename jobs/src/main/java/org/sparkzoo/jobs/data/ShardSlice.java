@@ -1,4 +1,4 @@
-package org.sparkzoo.jobs.train;
+package org.sparkzoo.jobs.data;
 
 import org.apache.hadoop.conf.Configuration;
 import org.sparkzoo.dataprep.ImageRecord;

@@ -1,4 +1,4 @@
-package org.sparkzoo.jobs.train;
+package org.sparkzoo.jobs.checkpoint;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

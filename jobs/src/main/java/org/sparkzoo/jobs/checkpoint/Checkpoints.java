@@ -1,4 +1,4 @@
-package org.sparkzoo.jobs.train;
+package org.sparkzoo.jobs.checkpoint;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,7 +9,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import org.sparkzoo.jobs.JobMain.UserError;
+import org.sparkzoo.jobs.cli.UserError;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,7 +54,7 @@ public final class Checkpoints {
         public final ComputationGraph network;
         public final TrainState state;
 
-        Loaded(String uri, ComputationGraph network, TrainState state) {
+        public Loaded(String uri, ComputationGraph network, TrainState state) {
             this.uri = uri;
             this.network = network;
             this.state = state;
@@ -209,11 +209,11 @@ public final class Checkpoints {
         }
     }
 
-    static ObjectMapper json() {
+    public static ObjectMapper json() {
         return JSON;
     }
 
-    static Map<String, Object> toMap(Object o) {
+    public static Map<String, Object> toMap(Object o) {
         return JSON.convertValue(o, Map.class);
     }
 }
