@@ -34,9 +34,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The project's own graph pieces, checked in double precision against finite differences (DL4J's
- * GradientCheckUtil): the SE broadcast product, drop-path / stochastic depth, FractalNet's join, and auxiliary
- * heads with a weighted loss. Drop masks are a function of (seed, iteration), so one check sees one fixed mask;
- * the tests pick iterations where something is really dropped.
+ * GradientCheckUtil): the SE broadcast product, dropout, drop-path / stochastic depth, FractalNet's join, and
+ * auxiliary heads with a weighted loss. Drop masks are a function of (seed, iteration), so one check sees one fixed
+ * mask; the tests pick iterations where something is really dropped.
  */
 class CustomVertexTest {
     private static final int CLASSES = 3;
@@ -215,6 +215,25 @@ class CustomVertexTest {
         assertFiniteDifferences(residual, input, labels(6), 12);
         ComputationGraph copy = viaJson(net);
         assertEquals(net.feedForward(input, true).get(drop), copy.feedForward(input, true).get(drop), "same mask after JSON");
+    }
+
+    @Test
+    void dropoutOnFeatureMapsAndFeatures() {
+        Graph g = Graph.create(tiny(2, 5), WeightInit.RELU);
+        String maps = g.dropout(g.conv(Graph.INPUT, 4, 3, 1, 1, Activation.TANH), 0.5);
+        String features = g.dropout(g.dense(g.globalAvgPool(g.conv(maps, 4, 3, 1, 1, Activation.TANH)), 6, Activation.TANH), 0.3);
+        g.classifier(features, Graph.OUTPUT);
+        ComputationGraph net = init(g.build(Graph.OUTPUT));
+        INDArray input = Nd4j.rand(DataType.DOUBLE, 4, 2, 5, 5).subi(0.5);
+        net.getConfiguration().setIterationCount(2);
+        for (String drop : List.of(maps, features)) {
+            Map<String, INDArray> acts = net.feedForward(input, true);
+            double zeros = acts.get(drop).eq(0).castTo(DataType.DOUBLE).meanNumber().doubleValue();
+            assertTrue(zeros > 0 && zeros < 1, drop + " dropped " + zeros + " of the units: the check would not see a mask");
+        }
+        assertTrue(gradientsMatch(net, input, labels(4)), "gradient through two dropout masks");
+        ComputationGraph copy = viaJson(net);
+        assertEquals(net.feedForward(input, true).get(features), copy.feedForward(input, true).get(features), "same mask after JSON");
     }
 
     @Test

@@ -1,13 +1,13 @@
 package org.sparkzoo.models;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.junit.jupiter.api.Test;
+import org.sparkzoo.models.vertices.DropoutVertex;
 import org.sparkzoo.models.vertices.FractalJoinVertex;
 import org.sparkzoo.models.zoo.FractalNet;
 
@@ -38,13 +38,15 @@ class ModelOptionsTest {
         return out;
     }
 
-    /** Retain probabilities of the network's dropout layers (DL4J's Dropout holds the probability of keeping). */
-    private static List<Double> dropoutRetain(ComputationGraphConfiguration conf) {
+    /** Drop probabilities of the network's dropout vertices. */
+    private static List<Double> dropoutRates(ComputationGraphConfiguration conf) {
         List<Double> out = new ArrayList<>();
         for (GraphVertex v : conf.getVertices().values()) {
-            if (v instanceof LayerVertex && ((LayerVertex) v).getLayerConf().getLayer() instanceof DropoutLayer) {
-                out.add(((Dropout) ((LayerVertex) v).getLayerConf().getLayer().getIDropout()).getP());
+            if (v instanceof DropoutVertex) {
+                out.add(((DropoutVertex) v).getDropProbability());
             }
+            assertTrue(!(v instanceof LayerVertex) || !(((LayerVertex) v).getLayerConf().getLayer() instanceof DropoutLayer),
+                    "a DL4J DropoutLayer draws from the global RNG");
         }
         return out;
     }
@@ -82,10 +84,10 @@ class ModelOptionsTest {
 
     @Test
     void classifierDropoutIsThePapersUnlessSet() {
-        assertEquals(List.of(0.8), dropoutRetain(build("mobilenet_v2", small())), "torchvision's 0.2");
-        assertEquals(List.of(0.7), dropoutRetain(build("mobilenet_v2", small().withDropout(0.3))));
-        assertEquals(List.of(), dropoutRetain(build("mobilenet_v2", small().withDropout(0))), "0 = no dropout layer");
-        assertEquals(List.of(0.9, 0.9), dropoutRetain(build("vgg11", ModelConfig.of(10, 3, 32, 32).withDropout(0.1))));
+        assertEquals(List.of(0.2), dropoutRates(build("mobilenet_v2", small())), "torchvision's 0.2");
+        assertEquals(List.of(0.3), dropoutRates(build("mobilenet_v2", small().withDropout(0.3))));
+        assertEquals(List.of(), dropoutRates(build("mobilenet_v2", small().withDropout(0))), "0 = no dropout vertex");
+        assertEquals(List.of(0.1, 0.1), dropoutRates(build("vgg11", ModelConfig.of(10, 3, 32, 32).withDropout(0.1))));
         assertThrows(IllegalArgumentException.class, () -> small().withDropout(1));
     }
 }

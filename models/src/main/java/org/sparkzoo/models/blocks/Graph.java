@@ -18,7 +18,6 @@ import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.conf.layers.SeparableConvolution2D;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.conf.layers.convolutional.Cropping2D;
-import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -33,6 +32,7 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.sparkzoo.models.ModelConfig;
 import org.sparkzoo.models.vertices.BroadcastProductVertex;
 import org.sparkzoo.models.vertices.DropPathVertex;
+import org.sparkzoo.models.vertices.DropoutVertex;
 import org.sparkzoo.models.vertices.FractalJoinVertex;
 import org.sparkzoo.models.vertices.RegularizedBatchNormalization;
 
@@ -180,9 +180,11 @@ public final class Graph {
         return layer("fc", new DenseLayer.Builder().nOut(nOut).activation(activation).build(), in);
     }
 
-    /** Dropout with the probability of dropping a unit (DL4J's own argument is the retain probability). */
+    /** Dropout with the probability of dropping a unit; masks reproducible per (seed, worker, step) ({@link DropoutVertex}). */
     public String dropout(String in, double dropProbability) {
-        return layer("dropout", new DropoutLayer.Builder(1.0 - dropProbability).build(), in);
+        String name = name("dropout");
+        builder.addVertex(name, new DropoutVertex(dropProbability), in);
+        return name;
     }
 
     public String add(String... inputs) {

@@ -6,7 +6,7 @@ import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import java.util.SplittableRandom;
 
 /**
- * Randomness for drop-path style vertices that is a pure function of (network seed, worker stream, epoch,
+ * Randomness for the dropout and drop-path vertices that is a pure function of (network seed, worker stream, epoch,
  * iteration, salt): the forward and backward passes of one step, and the repeated forward passes of a gradient
  * check, see the same mask, while every training step draws a new one. Vertices of one network that use the same
  * salt see the same draw, which is how FractalNet's global drop-path picks one column for the whole network.
