@@ -79,7 +79,6 @@ public final class Evaluator {
         long t0 = System.nanoTime();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         String dataUri = HadoopConf.qualify(data, hadoop);
-        checkpointUris = checkpointUris.stream().map(u -> HadoopConf.qualify(u, hadoop)).collect(Collectors.toList());
         Manifest manifest = Manifest.read(dataUri, hadoop);
         Manifest.Split split = manifest.split(o.split);
         List<String> wnids = manifest.classes().stream().map(c -> c.wnid).collect(Collectors.toList());
@@ -159,7 +158,8 @@ public final class Evaluator {
             }
             String name = state.model + "@" + state.imageSize;
             int n = seen.merge(name, 1, Integer::sum);
-            members.add(new Member(uri, n == 1 ? name : name + "#" + n, state.imageSize, state.channels,
+            // executors load it in folders of their own: a relative path must not reach them
+            members.add(new Member(HadoopConf.qualify(uri, hadoop), n == 1 ? name : name + "#" + n, state.imageSize, state.channels,
                     "weighted".equals(o.ensemble) ? o.weights.get(i) : 1.0, state.model));
         }
         return members;
