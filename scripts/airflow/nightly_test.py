@@ -104,8 +104,15 @@ def kill_tree(pid: int) -> list[int]:
 
 
 def rounds(run_dir: Path) -> list[dict]:
-    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
-    return [m for m in map(json.loads, lines) if m["type"] == "round"]
+    """The run's rounds, each once: parts in order, a resumed segment replacing the rows past its checkpoint."""
+    out: list[dict] = []
+    for part in sorted((run_dir / "metrics").glob("part-*.jsonl")):
+        for m in map(json.loads, filter(str.strip, part.read_text().splitlines())):
+            if m["type"] == "segment":
+                out = [r for r in out if r["global_round"] <= m["global_round"]]
+            elif m["type"] == "round":
+                out.append(m)
+    return out
 
 
 def listing(folder: Path) -> dict[str, int]:
