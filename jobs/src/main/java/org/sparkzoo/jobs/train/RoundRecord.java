@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
-/** One averaging round as train-job reports it: its progress line and its metrics.jsonl row. */
+/** One averaging round as train-job reports it: its progress line and its metrics row. */
 final class RoundRecord {
     final int epoch;
     final int epochs;
