@@ -157,6 +157,23 @@ class TrainerTest {
     }
 
     @Test
+    void aMidEpochResumeWithOtherWorkersTrainsTheRestOfTheEpochOnce() throws Exception {
+        FashionMnistRun f = FashionMnistRun.get();
+        Path run = Files.createTempDirectory("sparkzoo-resume-workers");
+        TrainOptions first = options(f, run);
+        first.maxRounds = 3;
+        new Trainer(f.spark, first).run();
+        TrainOptions rest = options(f, run);
+        rest.workers = 1; // 2 minibatches per round instead of 4
+        rest.resume = true;
+        new Trainer(f.spark, rest).run();
+        List<JsonNode> rounds = rounds(run);
+        long epochImages = rounds.stream().filter(r -> r.get("epoch").asInt() == 1).mapToLong(r -> r.get("images").asLong()).sum();
+        assertEquals(f.manifest.split("train").count, epochImages, "the epoch's images once, across the two worker counts");
+        assertEquals(3, rounds.stream().filter(r -> r.get("global_round").asLong() <= 3).count());
+    }
+
+    @Test
     void resumeIsExactWithAdam() throws Exception {
         TrainOptions o = options(FashionMnistRun.get(), Files.createTempDirectory("unused"));
         o.optimizer = "adam";
