@@ -1,6 +1,5 @@
 package org.sparkzoo.models.vertices;
 
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.nn.conf.memory.MemoryReport;
@@ -25,62 +24,23 @@ import java.util.SplittableRandom;
  * the expected output is the same and inference needs no rescaling. Masks depend only on (seed, worker stream,
  * epoch, iteration, vertex) ({@link Masks}), so a gradient check sees a fixed mask; p = 0 makes the vertex an identity.
  */
-public class DropPathVertex extends GraphVertex {
+public class DropPathVertex extends DropRateVertex {
     private static final long serialVersionUID = 1L;
 
-    private final double dropProbability;
-
     public DropPathVertex(@JsonProperty("dropProbability") double dropProbability) {
-        if (!(dropProbability >= 0 && dropProbability < 1)) {
-            throw new IllegalArgumentException("drop probability must be in [0, 1), got " + dropProbability);
-        }
-        this.dropProbability = dropProbability;
-    }
-
-    public double getDropProbability() {
-        return dropProbability;
+        super(dropProbability);
     }
 
     @Override
     public DropPathVertex clone() {
-        return new DropPathVertex(dropProbability);
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof DropPathVertex && ((DropPathVertex) o).dropProbability == dropProbability;
-    }
-
-    @Override
-    public int hashCode() {
-        return Double.hashCode(dropProbability) * 31 + 7;
-    }
-
-    @Override
-    public long numParams(boolean backprop) {
-        return 0;
-    }
-
-    @Override
-    public int minVertexInputs() {
-        return 1;
-    }
-
-    @Override
-    public int maxVertexInputs() {
-        return 1;
+        return new DropPathVertex(getDropProbability());
     }
 
     @Override
     public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(ComputationGraph graph, String name, int idx,
                                                                       INDArray paramsView, boolean initializeParams,
                                                                       DataType networkDatatype) {
-        return new Impl(graph, name, idx, dropProbability, networkDatatype);
-    }
-
-    @Override
-    public InputType getOutputType(int layerIndex, InputType... inputs) {
-        return inputs[0];
+        return new Impl(graph, name, idx, getDropProbability(), networkDatatype);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package org.sparkzoo.models.vertices;
 
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.nn.conf.memory.MemoryReport;
@@ -25,20 +24,11 @@ import java.util.SplittableRandom;
  * RNG (in no checkpoint, shared by the threads of a local-mode run), the mask depends only on (seed, worker
  * stream, epoch, iteration, vertex name) ({@link Masks}): a resumed run and a gradient check see the same masks.
  */
-public class DropoutVertex extends GraphVertex {
+public class DropoutVertex extends DropRateVertex {
     private static final long serialVersionUID = 1L;
 
-    private final double dropProbability;
-
     public DropoutVertex(@JsonProperty("dropProbability") double dropProbability) {
-        if (!(dropProbability >= 0 && dropProbability < 1)) {
-            throw new IllegalArgumentException("drop probability must be in [0, 1), got " + dropProbability);
-        }
-        this.dropProbability = dropProbability;
-    }
-
-    public double getDropProbability() {
-        return dropProbability;
+        super(dropProbability);
     }
 
     /**
@@ -55,44 +45,14 @@ public class DropoutVertex extends GraphVertex {
 
     @Override
     public DropoutVertex clone() {
-        return new DropoutVertex(dropProbability);
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof DropoutVertex && ((DropoutVertex) o).dropProbability == dropProbability;
-    }
-
-    @Override
-    public int hashCode() {
-        return Double.hashCode(dropProbability) * 31 + 11;
-    }
-
-    @Override
-    public long numParams(boolean backprop) {
-        return 0;
-    }
-
-    @Override
-    public int minVertexInputs() {
-        return 1;
-    }
-
-    @Override
-    public int maxVertexInputs() {
-        return 1;
+        return new DropoutVertex(getDropProbability());
     }
 
     @Override
     public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(ComputationGraph graph, String name, int idx,
                                                                       INDArray paramsView, boolean initializeParams,
                                                                       DataType networkDatatype) {
-        return new Impl(graph, name, idx, dropProbability, networkDatatype);
-    }
-
-    @Override
-    public InputType getOutputType(int layerIndex, InputType... inputs) {
-        return inputs[0];
+        return new Impl(graph, name, idx, getDropProbability(), networkDatatype);
     }
 
     @Override
