@@ -50,7 +50,7 @@ public final class TrainJob {
                 .decimal("drop-path", "the paper's", "FractalNet/NASNet: drop-path rate (the paper's: fractalnet 0.15 local + 50% global, nasnet_mobile 0)", (o, v) -> o.dropPath = v)
                 .decimal("classifier-dropout", "the paper's", "dropout probability before the classifier (0 = none)", (o, v) -> o.classifierDropout = v)
                 .decimal("width-multiplier", d.widthMultiplier, "MobileNet v1/v2: width multiplier alpha", (o, v) -> o.widthMultiplier = v)
-                .choice("augment", List.of("random-resized-crop", "flip", "none"), d.augment, "online augmentation in the executors", (o, v) -> o.augment = v)
+                .choice("augment", List.of("random-resized-crop", "random-crop", "flip", "none"), d.augment, "online augmentation in the executors", (o, v) -> o.augment = v)
                 .longValue("seed", d.seed, "seed of initialization, data order and augmentation", (o, v) -> o.seed = v)
                 .integer("validate-every", d.validateEvery, "validate on the val split every N epochs; 0 = never", (o, v) -> o.validateEvery = v)
                 .integer("checkpoint-every-rounds", d.checkpointEveryRounds, "also checkpoint every N rounds; 0 = at epoch ends only", (o, v) -> o.checkpointEveryRounds = v)

@@ -53,6 +53,38 @@ class TransformsTest {
     }
 
     @Test
+    void randomCropPadsWithBlackAndCoversEveryOffset() {
+        // a 4x4 single-channel image with pixel value 10*y + x + 1 (never 0), cropped back to 4x4 with padding 2
+        byte[] d = new byte[16];
+        for (int y = 0; y < 4; y++) for (int x = 0; x < 4; x++) d[y * 4 + x] = (byte) (10 * y + x + 1);
+        Image img = new Image(d, 4, 4, 1);
+        RandomCrop crop = new RandomCrop(4, 2);
+        java.util.Set<String> offsets = new java.util.HashSet<>();
+        Random rng = new Random(7);
+        for (int i = 0; i < 400; i++) {
+            Image out = crop.apply(img, rng);
+            assertEquals(4, out.height);
+            assertEquals(4, out.width);
+            // recover the offset from the first non-black pixel and check every pixel against it
+            int dy = Integer.MIN_VALUE, dx = 0;
+            for (int p = 0; p < 16 && dy == Integer.MIN_VALUE; p++) {
+                int v = out.data[p];
+                if (v != 0) { dy = (v - 1) / 10 - p / 4; dx = (v - 1) % 10 - p % 4; }
+            }
+            for (int y = 0; y < 4; y++) for (int x = 0; x < 4; x++) {
+                int sy = y + dy, sx = x + dx;
+                int want = sy >= 0 && sy < 4 && sx >= 0 && sx < 4 ? 10 * sy + sx + 1 : 0;
+                assertEquals(want, out.data[y * 4 + x], "pixel " + y + "," + x + " at offset " + dy + "," + dx);
+            }
+            offsets.add(dy + "," + dx);
+        }
+        assertEquals(25, offsets.size(), "offsets -2..2 in both directions are all drawn");
+        Image again = crop.apply(img, new Random(7));
+        assertArrayEquals(crop.apply(img, new Random(7)).data, again.data, "seeded");
+        assertThrows(IllegalArgumentException.class, () -> new RandomCrop(10, 2).apply(img, new Random(1)));
+    }
+
+    @Test
     void randomResizedCropIsSeededAndStaysInBounds() throws Exception {
         RandomResizedCrop rrc = new RandomResizedCrop(224);
         Image c = chelsea();

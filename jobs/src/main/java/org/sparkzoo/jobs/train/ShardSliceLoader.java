@@ -10,6 +10,7 @@ import org.sparkzoo.dataprep.ImageRecord;
 import org.sparkzoo.dataprep.transform.CenterCrop;
 import org.sparkzoo.dataprep.transform.Compose;
 import org.sparkzoo.dataprep.transform.Presets;
+import org.sparkzoo.dataprep.transform.RandomCrop;
 import org.sparkzoo.dataprep.transform.RandomHorizontalFlip;
 import org.sparkzoo.dataprep.transform.Resize;
 import org.sparkzoo.dataprep.transform.Transform;
@@ -64,12 +65,16 @@ public final class ShardSliceLoader implements MultiDataSetLoader {
         switch (augment) {
             case "random-resized-crop":
                 return Presets.train(imageSize);
+            case "random-crop":
+                // CIFAR's recipe (padding 4 at 32 px), scaled with the input side
+                return new Compose(new Resize(imageSize), new CenterCrop(imageSize),
+                        new RandomCrop(imageSize, Math.max(1, Math.round(imageSize / 8f))), new RandomHorizontalFlip(0.5));
             case "flip":
                 return new Compose(new Resize(imageSize), new CenterCrop(imageSize), new RandomHorizontalFlip(0.5));
             case "none":
                 return Presets.eval(imageSize, imageSize);
             default:
-                throw new IllegalArgumentException("unknown augmentation '" + augment + "' (random-resized-crop, flip, none)");
+                throw new IllegalArgumentException("unknown augmentation '" + augment + "' (random-resized-crop, random-crop, flip, none)");
         }
     }
 

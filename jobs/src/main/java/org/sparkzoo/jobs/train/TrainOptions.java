@@ -64,7 +64,8 @@ public final class TrainOptions implements Serializable {
     public double classifierDropout = -1;
     /** MobileNet width multiplier (alpha). */
     public double widthMultiplier = 1.0;
-    /** Online augmentation: "random-resized-crop" (crop + flip), "flip" (flip only), "none" (resize + center crop). */
+    /** Online augmentation: "random-resized-crop" (crop + flip), "random-crop" (pad by
+     *  size/8, crop back, flip: CIFAR's recipe), "flip" (flip only), "none" (resize + center crop). */
     public String augment = "random-resized-crop";
     public long seed = 42;
     /** Validate on the val split every N epochs; 0 = never (eval-job does the full evaluation). */
