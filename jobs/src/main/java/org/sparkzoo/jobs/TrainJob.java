@@ -51,6 +51,7 @@ public final class TrainJob {
                 .decimal("classifier-dropout", "the paper's", "dropout probability before the classifier (0 = none)", (o, v) -> o.classifierDropout = v)
                 .decimal("width-multiplier", d.widthMultiplier, "MobileNet v1/v2: width multiplier alpha", (o, v) -> o.widthMultiplier = v)
                 .choice("augment", List.of("random-resized-crop", "random-crop", "flip", "none"), d.augment, "online augmentation in the executors", (o, v) -> o.augment = v)
+                .integer("crop-padding", "input side / 8", "random-crop: zero padding on each side before cropping back to the input side", (o, v) -> o.cropPadding = v)
                 .longValue("seed", d.seed, "seed of initialization, data order and augmentation", (o, v) -> o.seed = v)
                 .integer("validate-every", d.validateEvery, "validate on the val split every N epochs; 0 = never", (o, v) -> o.validateEvery = v)
                 .integer("checkpoint-every-rounds", d.checkpointEveryRounds, "also checkpoint every N rounds; 0 = at epoch ends only", (o, v) -> o.checkpointEveryRounds = v)
@@ -63,6 +64,7 @@ public final class TrainJob {
                 .choice("training-master", List.of("sparkzoo", "stock"), d.trainingMaster,
                         "sparkzoo: one Spark job per averaging round, arrays copied in blocks, networks kept alive; stock: dl4j-spark's ParameterAveragingTrainingMaster as shipped (for comparison)", (o, v) -> o.trainingMaster = v)
                 .flag("training-stats", "collect dl4j-spark's training stats (a timeline of every round in training-stats.html; its event lists grow with the run)", o -> o.trainingStats = true)
+                .check(o -> o.cropPadding < -1 ? "--crop-padding must be 0 or more (pixels of zero padding per side)" : null)
                 .check(o -> ModelRegistry.contains(o.model) ? null : unknownModel(o.model))
                 .check(o -> o.data == null ? "--data is required: the dataset folder written by prep-job" : null)
                 .check(o -> o.output == null ? "--output is required: the run folder to write" : null)

@@ -41,13 +41,14 @@ public final class ShardSliceLoader implements MultiDataSetLoader {
     private final int numClasses;
     private final int numOutputs;
     private final String augment;
+    private final int cropPadding;
     private final double labelSmoothing;
     private final long seed;
     private final int epoch;
     /** Spark's Hadoop configuration (spark.hadoop.* settings: credentials, endpoints, fs.defaultFS). */
     private final Broadcast<SerializableConfiguration> hadoop;
 
-    public ShardSliceLoader(int channels, int imageSize, int numClasses, int numOutputs, String augment,
+    public ShardSliceLoader(int channels, int imageSize, int numClasses, int numOutputs, String augment, int cropPadding,
                             double labelSmoothing, long seed, int epoch, Broadcast<SerializableConfiguration> hadoop) {
         this.hadoop = hadoop;
         this.channels = channels;
@@ -55,20 +56,23 @@ public final class ShardSliceLoader implements MultiDataSetLoader {
         this.numClasses = numClasses;
         this.numOutputs = numOutputs;
         this.augment = augment;
+        this.cropPadding = cropPadding;
         this.labelSmoothing = labelSmoothing;
         this.seed = seed;
         this.epoch = epoch;
     }
 
-    /** The transform of an augmentation mode; "none" is evaluation's resize + center crop. */
-    public static Transform transform(String augment, int imageSize) {
+    /**
+     * The transform of an augmentation mode; "none" is evaluation's resize + center crop. {@code cropPadding} is
+     * random-crop's padding; negative = imageSize / 8, CIFAR's 4 px at 32.
+     */
+    public static Transform transform(String augment, int imageSize, int cropPadding) {
         switch (augment) {
             case "random-resized-crop":
                 return Presets.train(imageSize);
             case "random-crop":
-                // CIFAR's recipe (padding 4 at 32 px), scaled with the input side
                 return new Compose(new Resize(imageSize), new CenterCrop(imageSize),
-                        new RandomCrop(imageSize, Math.max(1, Math.round(imageSize / 8f))), new RandomHorizontalFlip(0.5));
+                        new RandomCrop(imageSize, cropPadding >= 0 ? cropPadding : imageSize / 8), new RandomHorizontalFlip(0.5));
             case "flip":
                 return new Compose(new Resize(imageSize), new CenterCrop(imageSize), new RandomHorizontalFlip(0.5));
             case "none":
@@ -83,7 +87,7 @@ public final class ShardSliceLoader implements MultiDataSetLoader {
         ShardSlice slice = ShardSlice.parse(source.getPath());
         List<ImageRecord> records = slice.read(hadoop.value().value());
         Random rng = new Random(seed ^ (31L * epoch + slice.path().hashCode()) * 0x9E3779B97F4A7C15L);
-        INDArray features = ImageBatches.features(records, transform(augment, imageSize), channels, imageSize, rng);
+        INDArray features = ImageBatches.features(records, transform(augment, imageSize, cropPadding), channels, imageSize, rng);
         INDArray labels = ImageBatches.labels(records, numClasses, labelSmoothing);
         INDArray[] perOutput = new INDArray[numOutputs];
         Arrays.fill(perOutput, labels);

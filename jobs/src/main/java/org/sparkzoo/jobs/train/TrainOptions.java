@@ -65,8 +65,10 @@ public final class TrainOptions implements Serializable {
     /** MobileNet width multiplier (alpha). */
     public double widthMultiplier = 1.0;
     /** Online augmentation: "random-resized-crop" (crop + flip), "random-crop" (pad by
-     *  size/8, crop back, flip: CIFAR's recipe), "flip" (flip only), "none" (resize + center crop). */
+     *  {@link #cropPadding}, crop back, flip: CIFAR's recipe), "flip" (flip only), "none" (resize + center crop). */
     public String augment = "random-resized-crop";
+    /** random-crop: zero padding on each side before the crop; negative = input side / 8 (CIFAR's 4 px at 32). */
+    public int cropPadding = -1;
     public long seed = 42;
     /** Validate on the val split every N epochs; 0 = never (eval-job does the full evaluation). */
     public int validateEvery = 1;

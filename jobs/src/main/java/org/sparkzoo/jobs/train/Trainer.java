@@ -202,7 +202,7 @@ public final class Trainer {
          */
         double trainOne(int epoch) throws IOException {
             List<ShardSlice> order = ShardSlice.epoch(o.data, train, o.batchSizePerWorker, o.seed, epoch);
-            ShardSliceLoader loader = new ShardSliceLoader(o.channels, imageSize, numClasses, numOutputs, o.augment,
+            ShardSliceLoader loader = new ShardSliceLoader(o.channels, imageSize, numClasses, numOutputs, o.augment, o.cropPadding,
                     o.labelSmoothing, o.seed, epoch, hadoopConf);
             int slicesPerRound = workers * o.averagingFrequency;
             double lossSum = 0;
