@@ -73,9 +73,8 @@ public final class PrepPipeline {
         o.validate();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         try {
-            Path outDir = new Path(o.output);
+            Path outDir = new Path(HadoopConf.qualify(o.output, conf));
             FileSystem outFs = outDir.getFileSystem(conf);
-            outDir = outFs.makeQualified(outDir);
             refuseOrClear(outFs, outDir, o.overwrite);
 
             SourcePlan plan = Sources.plan(o, conf);

@@ -1,6 +1,7 @@
 package org.sparkzoo.jobs;
 
 import org.apache.spark.sql.SparkSession;
+import org.sparkzoo.dataprep.io.HadoopConf;
 import org.sparkzoo.jobs.cli.Cli;
 import org.sparkzoo.jobs.eval.EvalOptions;
 import org.sparkzoo.jobs.eval.EvalReport;
@@ -49,6 +50,8 @@ public final class EvalJob {
             NativeKernels.enable();
             SparkSession spark = SparkSessions.create("sparkzoo eval-job");
             try {
+                // an unreachable report folder fails now, not after the evaluation
+                options.output = HadoopConf.qualify(options.output, spark.sparkContext().hadoopConfiguration());
                 EvalResult r = Evaluator.evaluate(spark, options.checkpoints, options.data, options);
                 String report = EvalReport.write(r, options, options.output, spark.sparkContext().hadoopConfiguration());
                 for (EvalResult.Scores s : EvalReport.all(r)) {

@@ -1,6 +1,8 @@
 package org.sparkzoo.jobs;
 
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
+import org.apache.spark.deploy.SparkHadoopUtil;
 import org.apache.spark.sql.SparkSession;
 import org.sparkzoo.jobs.kryo.BulkNd4jRegistrator;
 
@@ -64,6 +66,15 @@ public final class SparkSessions {
     }
 
     static final String LOOPBACK = "127.0.0.1";
+
+    /**
+     * The Hadoop configuration the session will have (spark.hadoop.* of spark-submit's --conf and
+     * spark-defaults.conf: fs.defaultFS, endpoints, credentials), for files read before the session starts. It is
+     * Spark's own code for sc.hadoopConfiguration, which is public to Java though Scala marks it spark-internal.
+     */
+    public static Configuration hadoopConfiguration() {
+        return SparkHadoopUtil.get().newConfiguration(new SparkConf());
+    }
 
     public static boolean isLocal(SparkSession spark) {
         return spark.sparkContext().master().startsWith("local");

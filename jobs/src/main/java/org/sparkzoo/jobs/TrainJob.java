@@ -100,7 +100,8 @@ public final class TrainJob {
                 cli().parse(args, new TrainOptions(), System.out);
                 return;
             }
-            List<String> recipe = Recipes.args(value(args, "--model", new TrainOptions().model), value(args, "--recipe", ""));
+            List<String> recipe = Recipes.args(value(args, "--model", new TrainOptions().model), value(args, "--recipe", ""),
+                    SparkSessions.hadoopConfiguration());
             List<String> all = new ArrayList<>(recipe);
             all.addAll(Arrays.asList(args));
             TrainOptions options = cli().parse(all.toArray(new String[0]), new TrainOptions(), System.out);

@@ -2,6 +2,7 @@ package org.sparkzoo.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -10,10 +11,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,6 +23,10 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sparkzoo.jobs.JobScripts.Result;
+import static org.sparkzoo.jobs.JobScripts.deleteRecursively;
+import static org.sparkzoo.jobs.JobScripts.freePort;
+import static org.sparkzoo.jobs.JobScripts.script;
 
 /**
  * The three jobs as a user runs them: through scripts/* and Apache's spark-submit, on a real standalone cluster
@@ -34,22 +36,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("cluster")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterIT {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Path ROOT = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
-    private static final Path WORK = ROOT.resolve("jobs/target/cluster-it");
-    private static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
+    private static final ObjectMapper JSON = JobScripts.JSON;
+    private static final Path WORK = JobScripts.ROOT.resolve("jobs/target/cluster-it");
     private static String master;
     private static String clusterPort;
+    private static JobScripts jobs;
 
     @BeforeAll
     static void startClusterAndPrepareData() throws Exception {
-        assertTrue(Files.exists(FASHION.resolve("train-images-idx3-ubyte.gz")),
-                "Fashion-MNIST missing: apt-get install dataset-fashion-mnist (.ci/run does)");
         deleteRecursively(WORK);
         Files.createDirectories(WORK);
         clusterPort = String.valueOf(freePort());
-        run(List.of("java", "-cp", ROOT.resolve("jobs/target/lib") + "/*", "org.sparkzoo.dataprep.idx.IdxToImageNet",
-                FASHION.toString(), WORK.resolve("imagenet").toString(), "--limit-train", "4000", "--limit-val", "1000"), 120);
+        jobs = new JobScripts(WORK, JobScripts.ROOT).env("SPARKZOO_MASTER_PORT", clusterPort)
+                .env("SPARKZOO_CLUSTER_DIR", WORK.resolve("cluster").toString());
+        jobs.fashionMnistTree(WORK.resolve("imagenet"), 4000, 1000);
         Result cluster = run(List.of(script("local-cluster"), "start", "2", "1", "3g"), 120);
         master = cluster.lastLine();
         assertTrue(master.startsWith("spark://127.0.0.1:"), "cluster master: " + cluster.output);
@@ -99,8 +99,8 @@ class ClusterIT {
     void losingAnExecutorMidTrainingDoesNotLoseTheRun() throws Exception {
         Path run = WORK.resolve("run-executor-killed");
         Process train = start(trainCommand(run, "lenet5", "--epochs", "2"));
-        Path log = logOf(train);
-        waitForOutput(train, log, "round 6/", 300);
+        Path log = jobs.logOf(train);
+        jobs.waitForOutput(train, "round 6/", 300);
         List<ProcessHandle> executors = ProcessHandle.allProcesses()
                 .filter(h -> h.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
                 .filter(h -> h.info().commandLine().orElse("").contains(WORK.resolve("cluster").toString())
@@ -123,11 +123,8 @@ class ClusterIT {
     void killedDriverResumesFromTheLastCheckpointNotFromZero() throws Exception {
         Path run = WORK.resolve("run-driver-killed");
         Process train = start(trainCommand(run, "lenet5", "--epochs", "2", "--checkpoint-every-rounds", "3"));
-        Path log = logOf(train);
-        waitForOutput(train, log, "round 8/", 300);
-        train.descendants().forEach(ProcessHandle::destroyForcibly);
-        train.destroyForcibly();
-        train.waitFor(60, TimeUnit.SECONDS);
+        jobs.waitForOutput(train, "round 8/", 300);
+        JobScripts.kill(train);
         List<String> command = new ArrayList<>(trainCommand(run, "lenet5", "--epochs", "2", "--checkpoint-every-rounds", "3"));
         command.add("--resume");
         Result resumed = run(command, 600);
@@ -173,101 +170,15 @@ class ClusterIT {
         return c;
     }
 
-    private static void waitForOutput(Process p, Path log, String text, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
-            if (Files.readString(log).contains(text)) {
-                return;
-            }
-            if (!p.isAlive()) {
-                throw new AssertionError("the job ended before printing '" + text + "':\n" + Files.readString(log));
-            }
-            Thread.sleep(500);
-        }
-        throw new AssertionError("no '" + text + "' within " + seconds + " s:\n" + Files.readString(log));
-    }
-
-    // ---------------------------------------------------------------------------------------------------------
-
     private static List<JsonNode> metrics(Path run, String type) throws IOException {
-        List<JsonNode> out = new ArrayList<>();
-        for (java.util.Map<String, Object> m : org.sparkzoo.jobs.train.RunFolder.read(run.toUri().toString(), new org.apache.hadoop.conf.Configuration())) {
-            if (type.equals(m.get("type"))) {
-                out.add(JSON.valueToTree(m));
-            }
-        }
-        return out;
+        return JobScripts.metrics(run.toUri().toString(), new Configuration(), type);
     }
 
-    static String script(String name) {
-        return ROOT.resolve("scripts").resolve(name).toString();
+    private static Result run(List<String> command, int timeoutSeconds) throws Exception {
+        return jobs.run(command, timeoutSeconds);
     }
 
-    static final class Result {
-        final int exit;
-        final String output;
-
-        Result(int exit, String output) {
-            this.exit = exit;
-            this.output = output;
-        }
-
-        String lastLine() {
-            String[] lines = output.strip().split("\n");
-            return lines[lines.length - 1].trim();
-        }
+    private static Process start(List<String> command) throws IOException {
+        return jobs.start(command);
     }
-
-    /** Runs a command to completion; fails the test with its output when it fails or takes too long. */
-    static Result run(List<String> command, int timeoutSeconds) throws Exception {
-        Result r = runAllowingFailure(command, timeoutSeconds);
-        if (r.exit != 0) {
-            throw new AssertionError("command failed (" + r.exit + "): " + String.join(" ", command) + "\n" + r.output);
-        }
-        return r;
-    }
-
-    static Result runAllowingFailure(List<String> command, int timeoutSeconds) throws Exception {
-        Process p = start(command);
-        Path log = logOf(p);
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            throw new AssertionError("timed out after " + timeoutSeconds + " s: " + String.join(" ", command) + "\n" + Files.readString(log));
-        }
-        return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
-    }
-
-    static Process start(List<String> command) throws IOException {
-        Path log = Files.createTempFile(WORK, "cmd", ".log");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).directory(ROOT.toFile());
-        pb.environment().put("SPARKZOO_MASTER_PORT", clusterPort == null ? "7077" : clusterPort);
-        pb.environment().put("SPARKZOO_CLUSTER_DIR", WORK.resolve("cluster").toString());
-        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-        Process p = pb.start();
-        LOGS.put(p.pid(), log);
-        return p;
-    }
-
-    private static final java.util.Map<Long, Path> LOGS = new java.util.concurrent.ConcurrentHashMap<>();
-
-    static Path logOf(Process p) {
-        return LOGS.get(p.pid());
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    static void deleteRecursively(Path p) throws IOException {
-        if (Files.exists(p)) {
-            try (var walk = Files.walk(p)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-            }
-        }
-    }
-
-
 }

@@ -1,5 +1,6 @@
 package org.sparkzoo.jobs;
 
+import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
@@ -41,7 +42,7 @@ class RecipeSemanticsTest {
 
     /** What train-job parses for {@code --model model} plus {@code extra}: the recipe first, the user's options after. */
     private static TrainOptions options(String model, String... extra) throws Exception {
-        List<String> args = new ArrayList<>(Recipes.args(model, ""));
+        List<String> args = new ArrayList<>(Recipes.args(model, "", new Configuration()));
         args.addAll(List.of("--model", model, "--data", "d", "--output", "o"));
         args.addAll(List.of(extra));
         return TrainJob.cli().parse(args.toArray(new String[0]), new TrainOptions(), SINK);

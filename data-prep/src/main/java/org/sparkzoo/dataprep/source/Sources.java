@@ -9,6 +9,7 @@ import org.sparkzoo.dataprep.Manifest;
 import org.sparkzoo.dataprep.PrepOptions;
 import org.sparkzoo.dataprep.idx.IdxFile;
 import org.sparkzoo.dataprep.image.ImageInfo;
+import org.sparkzoo.dataprep.io.HadoopConf;
 import org.sparkzoo.dataprep.io.TarIndex;
 
 import java.io.IOException;
@@ -38,10 +39,12 @@ public final class Sources {
     }
 
     public static SourcePlan plan(PrepOptions o, Configuration conf) throws IOException {
-        Path root = new Path(o.input);
+        Path root = new Path(HadoopConf.qualify(o.input, conf));
         FileSystem fs = root.getFileSystem(conf);
-        if (!fs.exists(root)) throw new IllegalArgumentException("input " + root + " does not exist");
-        root = fs.makeQualified(root);
+        if (!fs.exists(root)) {
+            throw new IllegalArgumentException("input " + root + " does not exist: pass the dataset root (the folder that holds "
+                    + "train/ and val/, IDX files or " + TRAIN_TAR + ")");
+        }
         String layout = o.layout;
         if (layout.equals("auto")) layout = findIdx(fs, root) != null ? "idx" : "imagenet";
         SourcePlan plan = layout.equals("idx") ? idx(fs, root, o) : imagenet(fs, root, o);

@@ -139,7 +139,8 @@ public final class Evaluator {
         List<Member> members = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
         for (int i = 0; i < uris.size(); i++) {
-            String uri = uris.get(i);
+            // executors load it in folders of their own: a relative path must not reach them
+            String uri = HadoopConf.qualify(uris.get(i), hadoop);
             TrainState state = inspect(uri, hadoop);
             if (!state.classes.equals(wnids)) {
                 throw new UserError("checkpoint " + uri + " was trained on a class index (" + state.classes.size() + " classes"
@@ -158,8 +159,7 @@ public final class Evaluator {
             }
             String name = state.model + "@" + state.imageSize;
             int n = seen.merge(name, 1, Integer::sum);
-            // executors load it in folders of their own: a relative path must not reach them
-            members.add(new Member(HadoopConf.qualify(uri, hadoop), n == 1 ? name : name + "#" + n, state.imageSize, state.channels,
+            members.add(new Member(uri, n == 1 ? name : name + "#" + n, state.imageSize, state.channels,
                     "weighted".equals(o.ensemble) ? o.weights.get(i) : 1.0, state.model));
         }
         return members;

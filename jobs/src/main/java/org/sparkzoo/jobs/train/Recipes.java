@@ -26,13 +26,16 @@ public final class Recipes {
     private Recipes() {
     }
 
-    /** The recipe as command-line arguments; {@code file} (any Hadoop URI) replaces the bundled lookup. */
-    public static List<String> args(String model, String file) throws IOException {
+    /**
+     * The recipe as command-line arguments; {@code file} (any Hadoop URI, opened with {@code hadoop}: the job's
+     * spark.hadoop.* settings) replaces the bundled lookup.
+     */
+    public static List<String> args(String model, String file, Configuration hadoop) throws IOException {
         Properties p = new Properties();
         String source;
         if (file != null && !file.isEmpty()) {
             Path path = new Path(file);
-            try (InputStream in = path.getFileSystem(new Configuration()).open(path)) {
+            try (InputStream in = path.getFileSystem(hadoop).open(path)) {
                 p.load(new InputStreamReader(in, StandardCharsets.UTF_8));
             } catch (java.io.FileNotFoundException e) {
                 throw new UserError("recipe " + file + " does not exist");
