@@ -10,10 +10,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-import java.io.File;
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +19,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.sparkzoo.jobs.JobCommands.deleteRecursively;
+import static org.sparkzoo.jobs.JobCommands.freePort;
+import static org.sparkzoo.jobs.JobCommands.metrics;
+import static org.sparkzoo.jobs.JobCommands.script;
+import static org.sparkzoo.jobs.JobCommands.waitForOutput;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,10 +35,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("cluster")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterIT {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Path ROOT = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
+    private static final ObjectMapper JSON = JobCommands.JSON;
+    private static final Path ROOT = JobCommands.ROOT;
     private static final Path WORK = ROOT.resolve("jobs/target/cluster-it");
-    private static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
+    private static final Path FASHION = JobCommands.FASHION;
+    private static final JobCommands SH = new JobCommands(WORK);
     private static String master;
     private static String clusterPort;
 
@@ -48,12 +50,14 @@ class ClusterIT {
         deleteRecursively(WORK);
         Files.createDirectories(WORK);
         clusterPort = String.valueOf(freePort());
-        run(List.of("java", "-cp", ROOT.resolve("jobs/target/lib") + "/*", "org.sparkzoo.dataprep.idx.IdxToImageNet",
+        SH.env.put("SPARKZOO_MASTER_PORT", clusterPort);
+        SH.env.put("SPARKZOO_CLUSTER_DIR", WORK.resolve("cluster").toString());
+        SH.run(List.of("java", "-cp", ROOT.resolve("jobs/target/lib") + "/*", "org.sparkzoo.dataprep.idx.IdxToImageNet",
                 FASHION.toString(), WORK.resolve("imagenet").toString(), "--limit-train", "4000", "--limit-val", "1000"), 120);
-        Result cluster = run(List.of(script("local-cluster"), "start", "2", "1", "3g"), 120);
+        JobCommands.Result cluster = SH.run(List.of(script("local-cluster"), "start", "2", "1", "3g"), 120);
         master = cluster.lastLine();
         assertTrue(master.startsWith("spark://127.0.0.1:"), "cluster master: " + cluster.output);
-        Result prep = run(List.of(script("prep-job"), "--master", master, "--input", WORK.resolve("imagenet").toString(),
+        JobCommands.Result prep = SH.run(List.of(script("prep-job"), "--master", master, "--input", WORK.resolve("imagenet").toString(),
                 "--output", WORK.resolve("shards").toString(), "--resize", "0", "--shard-size", "512"), 300);
         assertTrue(prep.output.contains("found = written + quarantined"), prep.output);
     }
@@ -61,7 +65,7 @@ class ClusterIT {
     @AfterAll
     static void stopCluster() throws Exception {
         if (clusterPort != null) {
-            run(List.of(script("local-cluster"), "stop"), 60);
+            SH.run(List.of(script("local-cluster"), "stop"), 60);
         }
     }
 
@@ -69,7 +73,7 @@ class ClusterIT {
     @Order(1)
     void bothExecutorsTrainAndAccuracyBeatsChanceByAWideMargin() throws Exception {
         Path run = WORK.resolve("run-lenet");
-        Result train = run(List.of(script("train-job"), "--master", master, "--model", "lenet5",
+        JobCommands.Result train = SH.run(List.of(script("train-job"), "--master", master, "--model", "lenet5",
                 "--data", WORK.resolve("shards").toString(), "--output", run.toString(), "--image-size", "28",
                 "--channels", "1", "--epochs", "3", "--workers", "2", "--batch-size-per-worker", "32",
                 "--averaging-frequency", "5"), 600);
@@ -85,7 +89,7 @@ class ClusterIT {
         long images = rounds.stream().mapToLong(r -> r.get("images").asLong()).sum();
         assertEquals(3 * 4000, images, "every training image once per epoch");
 
-        Result eval = run(List.of(script("eval-job"), "--master", master, "--checkpoints", run.resolve("model.zip").toString(),
+        JobCommands.Result eval = SH.run(List.of(script("eval-job"), "--master", master, "--checkpoints", run.resolve("model.zip").toString(),
                 "--data", WORK.resolve("shards").toString(), "--output", WORK.resolve("report-lenet").toString(),
                 "--resize-ratio", "1"), 300);
         JsonNode m = JSON.readTree(WORK.resolve("report-lenet/metrics.json").toFile());
@@ -98,8 +102,8 @@ class ClusterIT {
     @Order(2)
     void losingAnExecutorMidTrainingDoesNotLoseTheRun() throws Exception {
         Path run = WORK.resolve("run-executor-killed");
-        Process train = start(trainCommand(run, "lenet5", "--epochs", "2"));
-        Path log = logOf(train);
+        Process train = SH.start(trainCommand(run, "lenet5", "--epochs", "2"));
+        Path log = SH.logOf(train);
         waitForOutput(train, log, "round 6/", 300);
         List<ProcessHandle> executors = ProcessHandle.allProcesses()
                 .filter(h -> h.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
@@ -122,15 +126,15 @@ class ClusterIT {
     @Order(3)
     void killedDriverResumesFromTheLastCheckpointNotFromZero() throws Exception {
         Path run = WORK.resolve("run-driver-killed");
-        Process train = start(trainCommand(run, "lenet5", "--epochs", "2", "--checkpoint-every-rounds", "3"));
-        Path log = logOf(train);
+        Process train = SH.start(trainCommand(run, "lenet5", "--epochs", "2", "--checkpoint-every-rounds", "3"));
+        Path log = SH.logOf(train);
         waitForOutput(train, log, "round 8/", 300);
         train.descendants().forEach(ProcessHandle::destroyForcibly);
         train.destroyForcibly();
         train.waitFor(60, TimeUnit.SECONDS);
         List<String> command = new ArrayList<>(trainCommand(run, "lenet5", "--epochs", "2", "--checkpoint-every-rounds", "3"));
         command.add("--resume");
-        Result resumed = run(command, 600);
+        JobCommands.Result resumed = SH.run(command, 600);
         Matcher m = Pattern.compile("resuming from \\S+ckpt-e(\\d+)-r(\\d+)\\.zip").matcher(resumed.output);
         assertTrue(m.find(), "resume must name the checkpoint it continues from:\n" + resumed.output);
         int epoch = Integer.parseInt(m.group(1));
@@ -149,7 +153,7 @@ class ClusterIT {
     @Order(4)
     void densenet121TrainsOnTheClusterAndEvalJobLoadsItsCheckpoint() throws Exception {
         Path run = WORK.resolve("run-densenet121");
-        run(List.of(script("train-job"), "--master", master, "--model", "densenet121",
+        SH.run(List.of(script("train-job"), "--master", master, "--model", "densenet121",
                 "--data", WORK.resolve("shards").toString(), "--output", run.toString(), "--image-size", "32",
                 "--channels", "3", "--workers", "2", "--batch-size-per-worker", "8", "--averaging-frequency", "2",
                 "--epochs", "1", "--max-rounds", "3", "--validate-every", "0", "--optimizer", "nesterov", "--lr", "0.05"), 900);
@@ -158,7 +162,7 @@ class ClusterIT {
         assertTrue(rounds.stream().allMatch(r -> Double.isFinite(r.get("loss").asDouble())));
         assertTrue(Files.exists(run.resolve("model.zip")));
         Path ckpt = Files.list(run.resolve("checkpoints")).filter(p -> p.getFileName().toString().startsWith("ckpt-")).findFirst().orElseThrow();
-        run(List.of(script("eval-job"), "--master", master, "--checkpoints", ckpt.toString(),
+        SH.run(List.of(script("eval-job"), "--master", master, "--checkpoints", ckpt.toString(),
                 "--data", WORK.resolve("shards").toString(), "--output", WORK.resolve("report-densenet121").toString()), 900);
         JsonNode m = JSON.readTree(WORK.resolve("report-densenet121/metrics.json").toFile());
         assertEquals(1000, m.get("images").asInt());
@@ -172,102 +176,4 @@ class ClusterIT {
         c.addAll(Arrays.asList(extra));
         return c;
     }
-
-    private static void waitForOutput(Process p, Path log, String text, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
-            if (Files.readString(log).contains(text)) {
-                return;
-            }
-            if (!p.isAlive()) {
-                throw new AssertionError("the job ended before printing '" + text + "':\n" + Files.readString(log));
-            }
-            Thread.sleep(500);
-        }
-        throw new AssertionError("no '" + text + "' within " + seconds + " s:\n" + Files.readString(log));
-    }
-
-    // ---------------------------------------------------------------------------------------------------------
-
-    private static List<JsonNode> metrics(Path run, String type) throws IOException {
-        List<JsonNode> out = new ArrayList<>();
-        for (java.util.Map<String, Object> m : org.sparkzoo.jobs.train.RunFolder.read(run.toUri().toString(), new org.apache.hadoop.conf.Configuration())) {
-            if (type.equals(m.get("type"))) {
-                out.add(JSON.valueToTree(m));
-            }
-        }
-        return out;
-    }
-
-    static String script(String name) {
-        return ROOT.resolve("scripts").resolve(name).toString();
-    }
-
-    static final class Result {
-        final int exit;
-        final String output;
-
-        Result(int exit, String output) {
-            this.exit = exit;
-            this.output = output;
-        }
-
-        String lastLine() {
-            String[] lines = output.strip().split("\n");
-            return lines[lines.length - 1].trim();
-        }
-    }
-
-    /** Runs a command to completion; fails the test with its output when it fails or takes too long. */
-    static Result run(List<String> command, int timeoutSeconds) throws Exception {
-        Result r = runAllowingFailure(command, timeoutSeconds);
-        if (r.exit != 0) {
-            throw new AssertionError("command failed (" + r.exit + "): " + String.join(" ", command) + "\n" + r.output);
-        }
-        return r;
-    }
-
-    static Result runAllowingFailure(List<String> command, int timeoutSeconds) throws Exception {
-        Process p = start(command);
-        Path log = logOf(p);
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            throw new AssertionError("timed out after " + timeoutSeconds + " s: " + String.join(" ", command) + "\n" + Files.readString(log));
-        }
-        return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
-    }
-
-    static Process start(List<String> command) throws IOException {
-        Path log = Files.createTempFile(WORK, "cmd", ".log");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).directory(ROOT.toFile());
-        pb.environment().put("SPARKZOO_MASTER_PORT", clusterPort == null ? "7077" : clusterPort);
-        pb.environment().put("SPARKZOO_CLUSTER_DIR", WORK.resolve("cluster").toString());
-        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-        Process p = pb.start();
-        LOGS.put(p.pid(), log);
-        return p;
-    }
-
-    private static final java.util.Map<Long, Path> LOGS = new java.util.concurrent.ConcurrentHashMap<>();
-
-    static Path logOf(Process p) {
-        return LOGS.get(p.pid());
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    static void deleteRecursively(Path p) throws IOException {
-        if (Files.exists(p)) {
-            try (var walk = Files.walk(p)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-            }
-        }
-    }
-
-
 }
