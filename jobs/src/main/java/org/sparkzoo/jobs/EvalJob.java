@@ -1,5 +1,6 @@
 package org.sparkzoo.jobs;
 
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.sparkzoo.dataprep.io.HadoopConf;
 import org.sparkzoo.jobs.cli.Cli;
@@ -7,6 +8,7 @@ import org.sparkzoo.jobs.eval.EvalOptions;
 import org.sparkzoo.jobs.eval.EvalReport;
 import org.sparkzoo.jobs.eval.EvalResult;
 import org.sparkzoo.jobs.eval.Evaluator;
+import org.sparkzoo.jobs.train.MemoryCheck;
 import org.sparkzoo.models.NativeKernels;
 
 import java.util.Arrays;
@@ -46,6 +48,7 @@ public final class EvalJob {
     public static void main(String[] args) {
         JobMain.run("eval-job", () -> {
             EvalOptions options = cli().parse(args, new EvalOptions(), System.out);
+            MemoryCheck.checkContainers(new SparkConf()); // its executors run ND4J too
             NativeMemory.sizeFromMachine(); // before ND4J loads
             NativeKernels.enable();
             SparkSession spark = SparkSessions.create("sparkzoo eval-job");

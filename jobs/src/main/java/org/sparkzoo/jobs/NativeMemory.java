@@ -20,7 +20,7 @@ public final class NativeMemory {
     /** Share of the available memory the whole process may use (javacpp's physical limit counts heap and all). */
     static final double PHYSICAL_SHARE = 0.8;
     /** Kept for the JVM's own native memory (metaspace, threads, Netty and Parquet buffers) beside heap and ND4J. */
-    static final long JVM_NATIVE = 1L << 30;
+    public static final long JVM_NATIVE = 1L << 30;
     private static final long MIN_OFF_HEAP = 1L << 30;
 
     private NativeMemory() {

@@ -1,7 +1,9 @@
 package org.sparkzoo.jobs;
 
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.sparkzoo.jobs.cli.Cli;
+import org.sparkzoo.jobs.train.MemoryCheck;
 import org.sparkzoo.jobs.train.Recipes;
 import org.sparkzoo.jobs.train.TrainOptions;
 import org.sparkzoo.jobs.train.Trainer;
@@ -108,6 +110,7 @@ public final class TrainJob {
             // the user's batch (own recipe included) is kept; the bundled recipe's may be lowered to fit the memory
             options.batchSizeGiven = Arrays.asList(args).contains("--batch-size-per-worker")
                     || (!value(args, "--recipe", "").isEmpty() && recipe.contains("--batch-size-per-worker"));
+            MemoryCheck.checkContainers(new SparkConf()); // before YARN or Kubernetes is asked for containers
             NativeMemory.sizeFromMachine(); // before ND4J loads
             NativeKernels.enable();
             SparkSession spark = SparkSessions.create("sparkzoo train-job " + options.model);

@@ -10,6 +10,7 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.sparkzoo.jobs.NativeMemory;
 import org.sparkzoo.jobs.SparkSessions;
 import org.sparkzoo.jobs.checkpoint.Checkpoints;
 import org.sparkzoo.jobs.cli.UserError;
@@ -36,9 +37,17 @@ import java.util.regex.Pattern;
  * <p>On the Java heap, every round serializes each worker's parameters and updater state (Kryo, for the task
  * result) and the driver fetches and deserializes them: measured with resnet18 and resnet50 in local mode, about
  * {@value #HEAP_COPIES_PER_WORKER} copies of them per worker, above a base of {@value #HEAP_BASE_MB} MB.
+ *
+ * <p>On YARN and Kubernetes an executor lives in a container of heap + {@code spark.executor.memoryOverhead}, and
+ * the cluster kills it when it grows beyond; ND4J frees off-heap memory only when the GC runs, so it grows to its
+ * limit whatever the model needs: {@link #checkContainers} refuses a limit the container's overhead cannot hold.
  */
-final class MemoryCheck {
+public final class MemoryCheck {
     private static final Pattern MAXBYTES = Pattern.compile("-Dorg\\.bytedeco\\.javacpp\\.maxbytes=(\\S+)");
+    private static final Pattern MAXPHYSICALBYTES = Pattern.compile("-Dorg\\.bytedeco\\.javacpp\\.maxphysicalbytes=(\\S+)");
+    /** Spark's minimum executor memory overhead on YARN and Kubernetes (ResourceProfile.MEMORY_OVERHEAD_MIN_MIB). */
+    static final long MIN_OVERHEAD = 384L << 20;
+    static final double DEFAULT_OVERHEAD_FACTOR = 0.10;
     /** Heap held per worker per round, in units of its serialized parameters + updater state (measured, see above). */
     static final double HEAP_COPIES_PER_WORKER = 5.5;
     static final long HEAP_BASE_MB = 150;
@@ -125,6 +134,58 @@ final class MemoryCheck {
         boolean fits(Footprint f, int batch) {
             return available <= 0 || need(f, batch) <= available;
         }
+    }
+
+    /**
+     * On a YARN or Kubernetes master, refuses executor containers whose memory outside the heap
+     * ({@code spark.executor.memoryOverhead}, default max(384 MB, 10% of the heap)) cannot hold ND4J's off-heap limit
+     * ({@code -Dorg.bytedeco.javacpp.maxbytes}, default: the heap size) plus the JVM's own native memory, or whose size
+     * is below javacpp's whole-process limit ({@code maxphysicalbytes}): the cluster would kill the executor mid-epoch.
+     * Needs only the configuration, so jobs call it before they ask the cluster for anything.
+     */
+    public static void checkContainers(SparkConf conf) {
+        String master = conf.get("spark.master", "local[*]");
+        if (!master.startsWith("yarn") && !master.startsWith("k8s://")) {
+            return;
+        }
+        String manager = master.startsWith("yarn") ? "YARN" : "Kubernetes";
+        long heap = conf.getSizeAsBytes("spark.executor.memory", "1g");
+        long overhead = overhead(conf, heap);
+        String options = conf.get("spark.executor.extraJavaOptions", "");
+        Matcher max = MAXBYTES.matcher(options);
+        boolean limitSet = max.find();
+        long offHeap = limitSet ? parseBytes(max.group(1)) : heap; // javacpp's default limit is the heap size
+        long need = offHeap + NativeMemory.JVM_NATIVE;
+        if (need > overhead) {
+            throw new UserError(String.format(Locale.ROOT,
+                    "executor containers on %s get %s outside the heap (spark.executor.memoryOverhead%s), but ND4J may use %s off-heap "
+                            + "(-Dorg.bytedeco.javacpp.maxbytes in spark.executor.extraJavaOptions%s) and the JVM about %s more: "
+                            + "%s would kill the executors mid-epoch; raise spark.executor.memoryOverhead to %dm or more, or lower maxbytes",
+                    manager, mb(overhead), conf.contains("spark.executor.memoryOverhead") ? "" : ", default max(384 MB, 10% of spark.executor.memory)",
+                    mb(offHeap), limitSet ? "" : ", unset: the heap size", mb(NativeMemory.JVM_NATIVE), manager, need >> 20));
+        }
+        Matcher physical = MAXPHYSICALBYTES.matcher(options);
+        long physicalLimit = physical.find() ? parseBytes(physical.group(1)) : 0;
+        if (physicalLimit > heap + overhead) {
+            throw new UserError(String.format(Locale.ROOT,
+                    "executor containers on %s hold %s (spark.executor.memory %s + spark.executor.memoryOverhead %s), but javacpp lets an "
+                            + "executor grow to %s (-Dorg.bytedeco.javacpp.maxphysicalbytes in spark.executor.extraJavaOptions): "
+                            + "raise spark.executor.memoryOverhead to %dm or more, or lower maxphysicalbytes",
+                    manager, mb(heap + overhead), mb(heap), mb(overhead), mb(physicalLimit), (physicalLimit - heap + (1L << 20) - 1) >> 20));
+        }
+    }
+
+    /** The container's memory beyond the heap, as Spark 3.5 sizes it for YARN and Kubernetes. */
+    static long overhead(SparkConf conf, long heap) {
+        if (conf.contains("spark.executor.memoryOverhead")) {
+            return conf.getSizeAsMb("spark.executor.memoryOverhead", "0") << 20;
+        }
+        double factor = conf.getDouble("spark.executor.memoryOverheadFactor", DEFAULT_OVERHEAD_FACTOR);
+        return Math.max(MIN_OVERHEAD, ((long) (factor * (heap >> 20))) << 20);
+    }
+
+    private static String mb(long bytes) {
+        return (bytes >> 20) + " MB";
     }
 
     static void check(SparkSession spark, ModelSpec spec, ComputationGraph net, int imageSize, int channels, int batch, int workers) {

@@ -39,6 +39,31 @@ class MemoryCheckTest {
     }
 
     @Test
+    void yarnContainersMustHoldNd4jsOffHeapLimitBesideTheHeap() {
+        SparkConf yarn = new SparkConf().set("spark.master", "yarn").set("spark.executor.memory", "2g")
+                .set("spark.executor.extraJavaOptions", "-Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=7G");
+        // Spark's default overhead: max(384 MB, 10% of the heap) = 384 MB for 2 GB
+        assertEquals(384L << 20, MemoryCheck.overhead(yarn, 2L << 30));
+        assertEquals(1638L << 20, MemoryCheck.overhead(yarn, 16L << 30));
+        UserError e = assertThrows(UserError.class, () -> MemoryCheck.checkContainers(yarn));
+        assertTrue(e.getMessage().contains("spark.executor.memoryOverhead") && e.getMessage().contains("384 MB")
+                && e.getMessage().contains("5120m"), e.getMessage());
+        // 4 GB for ND4J + 1 GB for the JVM's own native memory: exactly enough
+        assertDoesNotThrow(() -> MemoryCheck.checkContainers(yarn.clone().set("spark.executor.memoryOverhead", "5g")));
+        assertThrows(UserError.class, () -> MemoryCheck.checkContainers(yarn.clone().set("spark.executor.memoryOverhead", "5119m")));
+        // javacpp's whole-process limit beyond the container: YARN would kill first
+        UserError physical = assertThrows(UserError.class, () -> MemoryCheck.checkContainers(yarn.clone()
+                .set("spark.executor.memoryOverhead", "5g").set("spark.executor.memory", "1g")));
+        assertTrue(physical.getMessage().contains("maxphysicalbytes") && physical.getMessage().contains("6144m"), physical.getMessage());
+        // unset maxbytes: javacpp's default is the heap size, which 10% overhead never holds
+        SparkConf unset = new SparkConf().set("spark.master", "k8s://https://host:6443").set("spark.executor.memory", "4g");
+        assertTrue(assertThrows(UserError.class, () -> MemoryCheck.checkContainers(unset)).getMessage().contains("Kubernetes"));
+        // standalone and local have no container to outgrow
+        assertDoesNotThrow(() -> MemoryCheck.checkContainers(yarn.clone().set("spark.master", "spark://host:7077")));
+        assertDoesNotThrow(() -> MemoryCheck.checkContainers(new SparkConf()));
+    }
+
+    @Test
     void localModeCountsEveryWorkerInTheDriverJvm() {
         long perWorker = 300L << 20;
         assertThrows(UserError.class, () -> MemoryCheck.check(new SparkConf(), true, 1L << 30, "vgg16", perWorker, 1000, 224, 16, 4));
