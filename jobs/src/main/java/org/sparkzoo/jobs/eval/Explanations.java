@@ -43,8 +43,34 @@ public final class Explanations {
     static final int EXAMPLES_PER_PAIR = 6;
     static final long SEED = 42;
 
-    /** One image of the split: its slice and its row in that slice. */
-    record Key(String slice, int row) implements Serializable {
+    /** One image of the split: its slice and its row in that slice (a class, not a record: Spark's Kryo cannot build records). */
+    static final class Key implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final String slice;
+        private final int row;
+
+        Key(String slice, int row) {
+            this.slice = slice;
+            this.row = row;
+        }
+
+        String slice() {
+            return slice;
+        }
+
+        int row() {
+            return row;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.slice.equals(slice) && k.row == row;
+        }
+
+        @Override
+        public int hashCode() {
+            return slice.hashCode() * 31 + row;
+        }
     }
 
     /** One explained image for one member: what the report shows and the raw maps (the tests compare them). */
@@ -338,10 +364,11 @@ public final class Explanations {
             int scale = scale(member.imageSize);
             BufferedImage image = Pictures.input(x, ImageBatches.mean(member.channels), ImageBatches.std(member.channels), scale);
             List<BufferedImage> tiles = new ArrayList<>(List.of(image, Pictures.overlay(image, e.mapTrue)));
-            List<String> captions = new ArrayList<>(List.of("input", e.method + ": true\n" + classNames.get(e.label)));
+            String grid = " " + e.mapTrue.length + "x" + e.mapTrue[0].length; // a 1x1 map (stride 32 at 32 px) can only be uniform
+            List<String> captions = new ArrayList<>(List.of("input", e.method + grid + ": true\n" + classNames.get(e.label)));
             if (e.predicted != e.label) {
                 tiles.add(Pictures.overlay(image, e.mapPredicted));
-                captions.add(e.method + ": predicted\n" + classNames.get(e.predicted));
+                captions.add(e.method + grid + ": predicted\n" + classNames.get(e.predicted));
             }
             List<Deconvnet.Step> chain = Deconvnet.chain(net.getConfiguration());
             if (!chain.isEmpty()) {
