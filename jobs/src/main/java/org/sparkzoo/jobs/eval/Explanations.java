@@ -292,7 +292,8 @@ public final class Explanations {
             try {
                 for (int m = 0; m < members.size(); m++) {
                     Evaluator.Member member = members.get(m);
-                    nets[m] = NetworkPool.borrow(evaluation, member.uri, () -> Checkpoints.load(member.uri, hadoop, false).network);
+                    // a network of its own: the explanation copies and feed-forwards must not touch the scoring pass's pooled ones
+                    nets[m] = Checkpoints.load(member.uri, hadoop, false).network;
                     explainers[m] = new ClassMaps.Explainer(nets[m], InputType.convolutional(member.imageSize, member.imageSize, member.channels));
                     batch.methods.put(m, explainers[m].plan.toString());
                     batch.deconv.put(m, String.join(", ", Deconvnet.convLayers(Deconvnet.chain(nets[m].getConfiguration()))));
@@ -314,7 +315,7 @@ public final class Explanations {
                         explainers[m].close();
                     }
                     if (nets[m] != null) {
-                        NetworkPool.giveBack(members.get(m).uri, nets[m]);
+                        NetworkPool.free(nets[m]);
                     }
                 }
             }

@@ -88,7 +88,9 @@ public final class ClassMaps {
         Map<String, InputType> types = conf.getLayerActivationTypes(input);
         String last = null;
         for (String name : conf.getTopologicalOrderStr()) {
-            if (!conf.getNetworkInputs().contains(name) && types.get(name) instanceof InputType.InputTypeConvolutional) {
+            // a dropout vertex is the identity at inference: name the layer whose maps it passes on
+            if (!conf.getNetworkInputs().contains(name) && types.get(name) instanceof InputType.InputTypeConvolutional
+                    && !identityAtInference(conf.getVertices().get(name))) {
                 last = name;
             }
         }

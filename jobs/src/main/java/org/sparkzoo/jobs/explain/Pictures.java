@@ -121,9 +121,29 @@ public final class Pictures {
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, img.getWidth(), img.getHeight());
         g.dispose();
+        float[] all = w.dup('c').data().asFloat(); // plain arrays: indexing a view of the flattened parameters gave empty arrays
+        int per = c * kh * kw;
         for (int f = 0; f < n; f++) {
-            INDArray one = w.get(org.nd4j.linalg.indexing.NDArrayIndex.point(f)).reshape(1, c, kh, kw);
-            BufferedImage tile = reconstruction(c == 3 || c == 1 ? one : one.mean(true, 1), scale);
+            float lo = Float.MAX_VALUE, hi = -Float.MAX_VALUE;
+            for (int i = f * per; i < (f + 1) * per; i++) {
+                lo = Math.min(lo, all[i]);
+                hi = Math.max(hi, all[i]);
+            }
+            float range = hi > lo ? hi - lo : 1;
+            boolean color = c == 3;
+            float[][][] px = new float[color ? 3 : 1][kh][kw];
+            for (int y = 0; y < kh; y++) {
+                for (int x = 0; x < kw; x++) {
+                    for (int k = 0; k < (color ? 3 : 1); k++) {
+                        float v = 0;
+                        for (int ch = color ? k : 0; ch < (color ? k + 1 : c); ch++) {
+                            v += all[f * per + (ch * kh + y) * kw + x];
+                        }
+                        px[k][y][x] = color || c == 1 ? (v - lo) / range : (v / c - lo) / range; // grey: the mean over input channels
+                    }
+                }
+            }
+            BufferedImage tile = image(px, scale);
             int ox = gap + (f % cols) * (kw * scale + gap), oy = gap + (f / cols) * (kh * scale + gap);
             img.getGraphics().drawImage(tile, ox, oy, null);
         }
