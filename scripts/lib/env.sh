@@ -21,3 +21,13 @@ sparkzoo_require_build() {
     exit 1
   fi
 }
+
+# The native kernels' process settings, read once when ND4J's library loads (so they must be in the environment,
+# not set from Java); the user's own values win. Measured with scripts/bench-kernels (BENCHMARKS.md, "Per-core"):
+# OpenMP threads that wait actively between ND4J's many small ops instead of yielding (lenet5 +40-65% on 2 threads),
+# and glibc keeping freed activation buffers instead of unmapping them (each fresh mmap costs page faults on every
+# step: resnet18 +6-15%). conf/spark-defaults.conf sets the same for executors (spark.executorEnv.*).
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-active}"
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1073741824}"
+export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1073741824}"
+export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-268435456}"

@@ -39,10 +39,14 @@ public final class EvalJob {
                 .decimal("resize-ratio", String.format(Locale.ROOT, "%.4f (256/224)", d.resizeRatio),
                         "resize the short side to ratio x model input before the center or ten-crop crops (1 = no zoom; >= 1)", (o, v) -> o.resizeRatio = v)
                 .integer("slice-rows", d.sliceRows, "images per task", (o, v) -> o.sliceRows = v)
+                .integer("explain", d.explain, "explain N validation images (half a seeded sample, half the most confidently wrong): "
+                        + "class activation maps (CAM, or Grad-CAM without global average pooling), deconvnet reconstructions for plain "
+                        + "conv chains (AlexNet, ZFNet, VGG, LeNet), first-layer filters and examples of the most confused pairs", (o, v) -> o.explain = v)
                 .check(o -> o.checkpoints.isEmpty() ? "--checkpoints is required: one or more model.zip files" : null)
                 .check(o -> o.data == null ? "--data is required: the dataset folder written by prep-job" : null)
                 .check(o -> o.output == null ? "--output is required: the report folder" : null)
-                .check(o -> o.weightsProblem(o.checkpoints.size()));
+                .check(o -> o.weightsProblem(o.checkpoints.size()))
+                .check(o -> o.explain < 0 ? "--explain must be a number of images >= 0 (0 = no explanations), got " + o.explain : null);
     }
 
     public static void main(String[] args) {

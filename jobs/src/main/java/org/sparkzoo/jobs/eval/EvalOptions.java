@@ -26,6 +26,8 @@ public final class EvalOptions implements Serializable {
     public String ensemble = "mean";
     /** Weights of the members for the weighted rule, in checkpoint order (NaN where a value is not a number). */
     public List<Double> weights = new ArrayList<>();
+    /** Validation images to explain (class maps, deconvnet, confused-pair examples); 0 = none. */
+    public int explain = 0;
     /** Images per task. */
     public int sliceRows = 256;
     /** Resize the short side to this x crop before the center crop (torchvision: 256/224). */

@@ -41,6 +41,21 @@ public final class EvalReport {
         }
         Files.write(new Path(out, "topk.png"), Charts.lines("Top-k accuracy", "k", "accuracy", topk), conf);
         Files.write(new Path(out, "ensemble.png"), modelsChart(r), conf);
+        Files.write(new Path(out, "cost.png"), costChart(r), conf);
+        if (r.explanations != null) {
+            List<String> files = explanationFiles(r);
+            for (int i = 0; i < r.explanations.images.size(); i++) {
+                Files.write(new Path(out, files.get(i)), r.explanations.images.get(i).png, conf);
+            }
+            for (int m = 0; m < r.explanations.filters.size(); m++) {
+                if (r.explanations.filters.get(m) != null) {
+                    Files.write(new Path(out, filtersFile(r, m)), r.explanations.filters.get(m), conf);
+                }
+            }
+            for (int i = 0; i < r.explanations.confused.size(); i++) {
+                Files.write(new Path(out, "confused-" + (i + 1) + ".png"), r.explanations.confused.get(i).png, conf);
+            }
+        }
         Files.write(new Path(out, "report.md"), markdown(r, o), conf);
         Path html = new Path(out, "report.html");
         Files.write(html, html(r, o), conf);
@@ -88,6 +103,77 @@ public final class EvalReport {
         return Charts.bars(title, "top-1", bars, floor, 1.0);
     }
 
+    /** A member's name as a file name part: lenet5@28#2 -> lenet5-28-2. */
+    static String slug(String name) {
+        return name.replaceAll("[^A-Za-z0-9_]+", "-");
+    }
+
+    /** explain-<image>-<member>.png for each explained image, in the result's order. */
+    static List<String> explanationFiles(EvalResult r) {
+        List<String> files = new ArrayList<>();
+        List<String> seen = new ArrayList<>();
+        for (Explanations.Explained e : r.explanations.images) {
+            String key = e.slice + "#" + e.row;
+            if (!seen.contains(key)) {
+                seen.add(key);
+            }
+            files.add(String.format(Locale.ROOT, "explain-%02d-%s.png", seen.indexOf(key) + 1, slug(r.members.get(e.member).name)));
+        }
+        return files;
+    }
+
+    static String filtersFile(EvalResult r, int member) {
+        return "filters-" + slug(r.members.get(member).name) + ".png";
+    }
+
+    /**
+     * Top-1 against multiply-adds (log x), bubble area ~ trainable parameters: our members (and ensemble), and on
+     * ImageNet's classes the Keras Applications rows, placed at the multiply-adds of our build of the same
+     * architecture at Keras' input size (Keras publishes no operation counts).
+     */
+    private static byte[] costChart(EvalResult r) throws IOException {
+        List<Charts.Bubble> bubbles = new ArrayList<>();
+        long macs = 0, params = 0;
+        for (int i = 0; i < r.members.size(); i++) {
+            bubbles.add(new Charts.Bubble(r.members.get(i).name, r.multiplyAdds.get(i), r.members.get(i).top1, r.params.get(i), Charts.MEMBER));
+            macs += r.multiplyAdds.get(i);
+            params += r.params.get(i);
+        }
+        if (r.members.size() > 1) {
+            bubbles.add(new Charts.Bubble(r.ensemble.name, macs, r.ensemble.top1, params, Charts.ENSEMBLE));
+        }
+        for (Map<String, Object> ref : kerasCost(r)) {
+            bubbles.add(new Charts.Bubble("ref: " + ref.get("reference"), ((Number) ref.get("multiply_adds")).doubleValue(),
+                    (Double) ref.get("top1"), (Double) ref.get("params"), Charts.REFERENCE));
+        }
+        return Charts.bubbles("Top-1 vs multiply-adds per image (bubble area ~ parameters)" + (kerasCost(r).isEmpty() ? "" : "; grey: Keras Applications"),
+                "multiply-adds per image (log scale)", "top-1", bubbles);
+    }
+
+    /** The Keras reference points of the cost chart (ImageNet's 1000 classes only), each with how its x was obtained. */
+    static List<Map<String, Object>> kerasCost(EvalResult r) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        if (!"imagenet".equals(References.dataset(r.classNames))) {
+            return rows;
+        }
+        for (References.KerasRow k : References.keras()) {
+            if (!org.sparkzoo.models.ModelRegistry.contains(k.model())) {
+                continue;
+            }
+            org.deeplearning4j.nn.conf.ComputationGraphConfiguration graph = org.sparkzoo.models.ModelRegistry.get(k.model())
+                    .configuration(org.sparkzoo.models.ModelConfig.of(1000, 3, k.inputSize(), k.inputSize()));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("reference", k.name());
+            m.put("top1", k.top1());
+            m.put("params", k.params());
+            m.put("multiply_adds", org.sparkzoo.models.ModelStats.multiplyAdds(graph, 3, k.inputSize(), k.inputSize()));
+            m.put("multiply_adds_source", "sparkzoo's " + k.model() + " at " + k.inputSize() + " px (ModelStats); Keras publishes none");
+            m.put("source", References.KERAS_SOURCE);
+            rows.add(m);
+        }
+        return rows;
+    }
+
     /** Per-class top-1 of the ensemble; sorted worst first when there are too many classes to label. */
     private static byte[] perClassChart(EvalResult r) throws IOException {
         Map<String, Double> perClass = Charts.ordered();
@@ -130,6 +216,12 @@ public final class EvalReport {
             Map<String, Object> s = scores(r.members.get(i), r);
             s.put("model", r.models.size() > i ? r.models.get(i) : null);
             s.put("checkpoint", o.checkpoints.size() > i ? o.checkpoints.get(i) : null);
+            s.put("multiply_adds", r.multiplyAdds.size() > i ? r.multiplyAdds.get(i) : null);
+            s.put("trainable_params", r.params.size() > i ? r.params.get(i) : null);
+            if (r.explanations != null) {
+                s.put("class_maps", r.explanations.methods.get(i));
+                s.put("deconvnet_layers", r.explanations.deconvLayers.get(i));
+            }
             members.add(s);
         }
         m.put("members", members);
@@ -149,6 +241,29 @@ public final class EvalReport {
         m.put("references_note", refs.isEmpty() ? null : "published figures from elsewhere (other recipes and code), shown for orientation; not our runs");
         m.put("confusion", r.ensemble.confusion);
         m.put("most_confused", mostConfused(r, 10));
+        m.put("cost_references", kerasCost(r));
+        if (r.explanations != null) {
+            List<Map<String, Object>> ex = new ArrayList<>();
+            List<String> files = explanationFiles(r);
+            for (int i = 0; i < r.explanations.images.size(); i++) {
+                Explanations.Explained e = r.explanations.images.get(i);
+                Map<String, Object> x = new LinkedHashMap<>();
+                x.put("file", files.get(i));
+                x.put("member", r.members.get(e.member).name);
+                x.put("slice", e.slice);
+                x.put("row", e.row);
+                x.put("why", e.why);
+                x.put("true", r.classNames.get(e.label));
+                x.put("predicted", r.classNames.get(e.predicted));
+                x.put("confidence", e.confidence);
+                x.put("method", e.method);
+                x.put("feature_maps", e.featureMaps);
+                x.put("deconvnet_layers", e.deconvLayers);
+                ex.add(x);
+            }
+            m.put("explanations", ex);
+            m.put("explain_seconds", r.explainSeconds);
+        }
         return m;
     }
 
@@ -296,7 +411,33 @@ public final class EvalReport {
             sb.append("| ").append(m.get("true")).append(" | ").append(m.get("predicted")).append(" | ").append(m.get("images"))
                     .append(String.format(Locale.ROOT, " | %.1f%% |%n", 100 * (Double) m.get("share_of_true_class")));
         }
-        sb.append("\n![confusion](confusion.png)\n\n## Top-k\n\n![top-k](topk.png)\n\nMachine-readable figures: metrics.json.\n");
+        sb.append("\n![confusion](confusion.png)\n\n## Top-k\n\n![top-k](topk.png)\n");
+        sb.append("\n## Accuracy versus cost\n\n").append(costNote(r)).append("\n\n![top-1 vs multiply-adds](cost.png)\n");
+        if (r.explanations != null) {
+            Explanations.Result x = r.explanations;
+            sb.append("\n## What the networks look at\n\n").append(explainNote(r)).append("\n\n");
+            for (int m = 0; m < r.members.size(); m++) {
+                sb.append("- ").append(r.members.get(m).name).append(": ").append(x.methods.get(m))
+                        .append(x.deconvLayers.get(m) == null || x.deconvLayers.get(m).isEmpty() ? "; no deconvnet (not a plain conv chain)"
+                                : "; deconvnet from " + x.deconvLayers.get(m)).append('\n');
+            }
+            List<String> files = explanationFiles(r);
+            sb.append('\n');
+            for (String f : files) {
+                sb.append("![").append(f).append("](").append(f).append(")\n\n");
+            }
+            sb.append("## First-layer filters\n\n");
+            for (int m = 0; m < r.members.size(); m++) {
+                if (x.filters.get(m) != null) {
+                    sb.append(r.members.get(m).name).append(":\n\n![filters](").append(filtersFile(r, m)).append(")\n\n");
+                }
+            }
+            sb.append("## Most confused pairs: examples\n\n");
+            for (int i = 0; i < x.confused.size(); i++) {
+                sb.append("![confused pair ").append(i + 1).append("](confused-").append(i + 1).append(".png)\n\n");
+            }
+        }
+        sb.append("\nMachine-readable figures: metrics.json.\n");
         return sb.toString();
     }
 
@@ -376,8 +517,51 @@ public final class EvalReport {
         }
         sb.append("</table><img src=\"confusion.png\" alt=\"confusion matrix\">");
         sb.append("<h2>Top-k</h2><img src=\"topk.png\" alt=\"top-k accuracy\">");
+        sb.append("<h2>Accuracy versus cost</h2><p>").append(esc(costNote(r))).append("</p><img src=\"cost.png\" alt=\"top-1 vs multiply-adds\">");
+        if (r.explanations != null) {
+            Explanations.Result x = r.explanations;
+            sb.append("<h2>What the networks look at</h2><p>").append(esc(explainNote(r))).append("</p><ul>");
+            for (int m = 0; m < r.members.size(); m++) {
+                sb.append("<li><b>").append(esc(r.members.get(m).name)).append("</b>: ").append(esc(x.methods.get(m)))
+                        .append(x.deconvLayers.get(m) == null || x.deconvLayers.get(m).isEmpty() ? "; no deconvnet (not a plain conv chain)"
+                                : "; deconvnet from " + esc(x.deconvLayers.get(m))).append("</li>");
+            }
+            sb.append("</ul>");
+            for (String f : explanationFiles(r)) {
+                sb.append("<img src=\"").append(esc(f)).append("\" alt=\"").append(esc(f)).append("\"><br>");
+            }
+            sb.append("<h2>First-layer filters</h2>");
+            for (int m = 0; m < r.members.size(); m++) {
+                if (x.filters.get(m) != null) {
+                    sb.append("<p>").append(esc(r.members.get(m).name)).append("</p><img src=\"").append(esc(filtersFile(r, m)))
+                            .append("\" alt=\"first-layer filters\">");
+                }
+            }
+            sb.append("<h2>Most confused pairs: examples</h2>");
+            for (int i = 0; i < x.confused.size(); i++) {
+                sb.append("<img src=\"confused-").append(i + 1).append(".png\" alt=\"confused pair ").append(i + 1).append("\"><br>");
+            }
+        }
         sb.append("<p>Machine-readable figures: <a href=\"metrics.json\">metrics.json</a>.</p></body></html>");
         return sb.toString();
+    }
+
+    static String costNote(EvalResult r) {
+        String refs = kerasCost(r).isEmpty() ? "" : " Grey: Keras Applications' published top-1 and parameters (ImageNet, their recipes), placed at the "
+                + "multiply-adds of sparkzoo's build of the same architecture at Keras' input size, since Keras publishes no operation counts.";
+        return "Each member at its top-1 against the multiply-adds of one forward pass at its input size (log scale; counted from the network's "
+                + "configuration), bubble area proportional to trainable parameters; upper left is better." + refs;
+    }
+
+    static String explainNote(EvalResult r) {
+        return String.format(Locale.ROOT, "%d images: half drawn with a fixed seed, the rest the most confidently wrong (by the %s's top-1 "
+                + "probability); center view. CAM (Zhou et al. 2016) where the head is global average pooling and one linear classifier: "
+                + "sum over channels of the classifier weight times the last feature maps. Grad-CAM (Selvaraju et al. 2017) otherwise: "
+                + "ReLU of the channels weighted by the spatial mean of the class logit's gradient. Maps are upsampled bilinearly, their "
+                + "positive part scaled to its maximum, in jet colors at 50%% opacity. Deconvnet (Zeiler and Fergus 2014): the strongest "
+                + "activation of each convolution, projected to pixels through max-unpooling with the forward pass's switches, ReLU and the "
+                + "transposed filters. Computed on the executors in %.1f s.", r.explanations.images.stream().map(e -> e.slice + "#" + e.row).distinct().count(),
+                r.members.size() > 1 ? "ensemble" : "model", r.explainSeconds);
     }
 
     private static String points(String signed) {

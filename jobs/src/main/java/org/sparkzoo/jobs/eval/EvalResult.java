@@ -12,6 +12,12 @@ public final class EvalResult {
     public final List<String> models = new ArrayList<>();
     /** The test-time views each member averaged, e.g. [center@1.14] or the ten crops. */
     public List<String> views = new ArrayList<>();
+    /** Per member: multiply-adds of one forward pass and trainable parameters (the accuracy-versus-cost chart). */
+    public final List<Long> multiplyAdds = new ArrayList<>();
+    public final List<Long> params = new ArrayList<>();
+    /** What --explain computed; null without it. */
+    public Explanations.Result explanations;
+    public double explainSeconds;
     /** For a single model, the same as its only member. */
     public Scores ensemble;
     public long expectedImages;

@@ -52,6 +52,9 @@ public final class Evaluator {
         final double weight;
         /** The registry name (lenet5, resnet50, ...). */
         final String model;
+        /** Multiply-adds of one forward pass and trainable parameters, from the checkpoint's configuration. */
+        long multiplyAdds;
+        long params;
 
         Member(String uri, String name, int imageSize, int channels, double weight, String model) {
             this.uri = uri;
@@ -63,15 +66,24 @@ public final class Evaluator {
         }
     }
 
-    /** What comes back per image: its label and, per member and then for the ensemble, the best classes first. */
+    /**
+     * What comes back per image: its label and, per member and then for the ensemble, the best classes first; where
+     * it is (slice, row) and the probability of its top-1 class (the ensemble's: the members' mean), for --explain.
+     */
     static final class Ranked implements Serializable {
         private static final long serialVersionUID = 1L;
         final int label;
         final int[][] ranked;
+        final String slice;
+        final int row;
+        final float confidence;
 
-        Ranked(int label, int[][] ranked) {
+        Ranked(int label, int[][] ranked, String slice, int row, float confidence) {
             this.label = label;
             this.ranked = ranked;
+            this.slice = slice;
+            this.row = row;
+            this.confidence = confidence;
         }
     }
 
@@ -92,11 +104,14 @@ public final class Evaluator {
         JavaRDD<String> rdd = sc.parallelize(slices, Math.max(1, slices.size()));
         String evaluation = java.util.UUID.randomUUID().toString();
         List<Ranked> ranked = rdd.mapPartitions(new ScoreSlices(evaluation, members, views, o.ensemble, wnids.size(), conf)).collect();
+        long scored = System.nanoTime();
 
         EvalResult result = new EvalResult(wnids, names);
         for (Member m : members) {
             result.members.add(new EvalResult.Scores(m.name, wnids.size()));
             result.models.add(m.model);
+            result.multiplyAdds.add(m.multiplyAdds);
+            result.params.add(m.params);
         }
         result.views = views.stream().map(View::toString).collect(Collectors.toList());
         EvalResult.Scores ensemble = members.size() == 1 ? result.members.get(0)
@@ -117,7 +132,12 @@ public final class Evaluator {
             throw new IllegalStateException("evaluated " + ensemble.count + " images but the manifest's " + o.split
                     + " split has " + split.count + ": every image must be counted exactly once");
         }
-        result.seconds = (System.nanoTime() - t0) / 1e9;
+        if (o.explain > 0) {
+            long e0 = System.nanoTime();
+            result.explanations = Explanations.run(sc, evaluation, members, ranked, result, o, conf);
+            result.explainSeconds = (System.nanoTime() - e0) / 1e9;
+        }
+        result.seconds = (scored - t0) / 1e9;
         return result;
     }
 
@@ -141,7 +161,8 @@ public final class Evaluator {
         for (int i = 0; i < uris.size(); i++) {
             // executors load it in folders of their own: a relative path must not reach them
             String uri = HadoopConf.qualify(uris.get(i), hadoop);
-            TrainState state = inspect(uri, hadoop);
+            String[] configuration = new String[1];
+            TrainState state = inspect(uri, hadoop, configuration);
             if (!state.classes.equals(wnids)) {
                 throw new UserError("checkpoint " + uri + " was trained on a class index (" + state.classes.size() + " classes"
                         + firstDifference(state.classes, wnids) + ") that differs from the " + wnids.size() + " classes of "
@@ -159,8 +180,13 @@ public final class Evaluator {
             }
             String name = state.model + "@" + state.imageSize;
             int n = seen.merge(name, 1, Integer::sum);
-            members.add(new Member(uri, n == 1 ? name : name + "#" + n, state.imageSize, state.channels,
-                    "weighted".equals(o.ensemble) ? o.weights.get(i) : 1.0, state.model));
+            Member member = new Member(uri, n == 1 ? name : name + "#" + n, state.imageSize, state.channels,
+                    "weighted".equals(o.ensemble) ? o.weights.get(i) : 1.0, state.model);
+            org.deeplearning4j.nn.conf.ComputationGraphConfiguration graph =
+                    org.deeplearning4j.nn.conf.ComputationGraphConfiguration.fromJson(configuration[0]);
+            member.multiplyAdds = org.sparkzoo.models.ModelStats.multiplyAdds(graph, state.channels, state.imageSize, state.imageSize);
+            member.params = org.sparkzoo.models.ModelStats.trainableParams(graph);
+            members.add(member);
         }
         return members;
     }
@@ -169,7 +195,7 @@ public final class Evaluator {
      * Reads a checkpoint's state and verifies the whole archive (central directory, every entry's CRC, the
      * network's entries) without building the network, so a bad file fails here and not in a task.
      */
-    static TrainState inspect(String uri, Configuration hadoop) throws IOException {
+    static TrainState inspect(String uri, Configuration hadoop, String[] configuration) throws IOException {
         org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(uri);
         if (!path.getFileSystem(hadoop).exists(path)) {
             throw new UserError("checkpoint " + uri + " does not exist; pass a model.zip or checkpoints/ckpt-*.zip that train-job wrote");
@@ -188,13 +214,17 @@ public final class Evaluator {
                 byte[] buf = new byte[1 << 16];
                 while ((e = in.getNextEntry()) != null) {
                     entries.add(e.getName());
-                    java.io.ByteArrayOutputStream keep = Checkpoints.STATE_ENTRY.equals(e.getName()) ? new java.io.ByteArrayOutputStream() : null;
+                    boolean isConfiguration = "configuration.json".equals(e.getName());
+                    java.io.ByteArrayOutputStream keep = Checkpoints.STATE_ENTRY.equals(e.getName()) || isConfiguration
+                            ? new java.io.ByteArrayOutputStream() : null;
                     for (int r; (r = in.read(buf)) > 0; ) { // reading to the end checks the entry's CRC
                         if (keep != null) {
                             keep.write(buf, 0, r);
                         }
                     }
-                    if (keep != null) {
+                    if (keep != null && isConfiguration) {
+                        configuration[0] = keep.toString(java.nio.charset.StandardCharsets.UTF_8);
+                    } else if (keep != null) {
                         state = keep.toByteArray();
                     }
                 }
@@ -281,7 +311,8 @@ public final class Evaluator {
 
         private void score(Iterator<String> paths, ComputationGraph[] nets, Configuration hadoop, List<Ranked> out) throws IOException {
             while (paths.hasNext()) {
-                ShardSlice slice = ShardSlice.parse(paths.next());
+                String path = paths.next();
+                ShardSlice slice = ShardSlice.parse(path);
                 List<ImageRecord> records = slice.read(hadoop);
                 int n = records.size();
                 float[][][] probs = new float[members.size()][][];
@@ -308,7 +339,12 @@ public final class Evaluator {
                     if (members.size() > 1) {
                         ranked[members.size()] = Ensembles.combine(rule, members, probs, i, numClasses);
                     }
-                    out.add(new Ranked(records.get(i).label, ranked));
+                    int top = ranked[ranked.length - 1][0];
+                    float confidence = 0;
+                    for (int m = 0; m < members.size(); m++) {
+                        confidence += probs[m][i][top] / members.size();
+                    }
+                    out.add(new Ranked(records.get(i).label, ranked, path, i, confidence));
                 }
             }
         }

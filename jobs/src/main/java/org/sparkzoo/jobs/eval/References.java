@@ -64,23 +64,39 @@ public final class References {
         }
     }
 
-    /** Keras Applications' table (checked against keras.io/api/applications): our model name -> name, top-1, top-5. */
+    /**
+     * Keras Applications' table (checked against keras.io/api/applications): our model name -> name, top-1, top-5,
+     * parameters (millions), and the input size Keras evaluated at (299 for Xception and the Inceptions, else 224).
+     */
     private static final Object[][] KERAS = {
-            {"xception", "Xception", 0.790, 0.945},
-            {"vgg16", "VGG16", 0.713, 0.901},
-            {"vgg19", "VGG19", 0.713, 0.900},
-            {"resnet50", "ResNet50", 0.749, 0.921},
-            {"resnet101", "ResNet101", 0.764, 0.928},
-            {"resnet152", "ResNet152", 0.766, 0.931},
-            {"inception_v3", "InceptionV3", 0.779, 0.937},
-            {"inception_resnet_v2", "InceptionResNetV2", 0.803, 0.953},
-            {"mobilenet_v1", "MobileNet", 0.704, 0.895},
-            {"mobilenet_v2", "MobileNetV2", 0.713, 0.901},
-            {"densenet121", "DenseNet121", 0.750, 0.923},
-            {"densenet169", "DenseNet169", 0.762, 0.932},
-            {"densenet201", "DenseNet201", 0.773, 0.936},
-            {"nasnet_mobile", "NASNetMobile", 0.744, 0.919},
+            {"xception", "Xception", 0.790, 0.945, 22.9, 299},
+            {"vgg16", "VGG16", 0.713, 0.901, 138.4, 224},
+            {"vgg19", "VGG19", 0.713, 0.900, 143.7, 224},
+            {"resnet50", "ResNet50", 0.749, 0.921, 25.6, 224},
+            {"resnet101", "ResNet101", 0.764, 0.928, 44.7, 224},
+            {"resnet152", "ResNet152", 0.766, 0.931, 60.4, 224},
+            {"inception_v3", "InceptionV3", 0.779, 0.937, 23.9, 299},
+            {"inception_resnet_v2", "InceptionResNetV2", 0.803, 0.953, 55.9, 299},
+            {"mobilenet_v1", "MobileNet", 0.704, 0.895, 4.3, 224},
+            {"mobilenet_v2", "MobileNetV2", 0.713, 0.901, 3.5, 224},
+            {"densenet121", "DenseNet121", 0.750, 0.923, 8.1, 224},
+            {"densenet169", "DenseNet169", 0.762, 0.932, 14.3, 224},
+            {"densenet201", "DenseNet201", 0.773, 0.936, 20.2, 224},
+            {"nasnet_mobile", "NASNetMobile", 0.744, 0.919, 5.3, 224},
     };
+
+    /** A Keras Applications row for the accuracy-versus-cost chart: Keras publishes no operation counts. */
+    public record KerasRow(String model, String name, double top1, double params, int inputSize) {
+    }
+
+    /** Every Keras Applications row, in the table's order. */
+    public static List<KerasRow> keras() {
+        List<KerasRow> rows = new ArrayList<>();
+        for (Object[] k : KERAS) {
+            rows.add(new KerasRow((String) k[0], (String) k[1], (Double) k[2], (Double) k[4] * 1e6, (Integer) k[5]));
+        }
+        return rows;
+    }
 
     /**
      * Fashion-MNIST README's benchmark rows (test accuracy, no top-5), by the prefix of our model name. The

@@ -155,6 +155,71 @@ public final class Charts {
         return png(img);
     }
 
+    /** One bubble: a model at (x, y) with an area proportional to {@code size}. */
+    public static final class Bubble {
+        final String name;
+        final double x;
+        final double y;
+        final double size;
+        final Color color;
+
+        public Bubble(String name, double x, double y, double size, Color color) {
+            this.name = name;
+            this.x = x;
+            this.y = y;
+            this.size = size;
+            this.color = color;
+        }
+    }
+
+    /**
+     * Bubble chart on a log10 x axis (e.g. top-1 against multiply-adds, area ~ parameters, as in the surveys'
+     * "upper left is better" figure); bubbles without a finite positive x or a finite y are left out.
+     */
+    public static byte[] bubbles(String title, String xLabel, String yLabel, List<Bubble> bubbles) throws IOException {
+        List<Bubble> shown = bubbles.stream().filter(b -> b.x > 0 && Double.isFinite(b.x) && Double.isFinite(b.y)).toList();
+        double minX = Double.MAX_VALUE, maxX = -Double.MAX_VALUE, minY = 1, maxY = 0, maxSize = 0;
+        for (Bubble b : shown) {
+            minX = Math.min(minX, Math.log10(b.x));
+            maxX = Math.max(maxX, Math.log10(b.x));
+            minY = Math.min(minY, b.y);
+            maxY = Math.max(maxY, b.y);
+            maxSize = Math.max(maxSize, b.size);
+        }
+        if (shown.isEmpty()) {
+            minX = 6; maxX = 10; minY = 0; maxY = 1;
+        }
+        minX = Math.floor(minX - 0.3);
+        maxX = Math.ceil(maxX + 0.3);
+        minY = Math.max(0, Math.floor((minY - 0.05) * 20) / 20);
+        maxY = Math.min(1, Math.ceil((maxY + 0.05) * 20) / 20);
+        if (maxY <= minY) {
+            maxY = minY + 0.1;
+        }
+        BufferedImage img = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = frame(img, title, "", yLabel, minX, maxX, minY, maxY);
+        g.setColor(Color.DARK_GRAY);
+        for (int e = (int) minX; e <= (int) maxX; e++) {
+            int x = sx(e, minX, maxX);
+            g.drawLine(x, H - B, x, H - B + 4);
+            String tick = e >= 9 ? (long) Math.pow(10, e - 9) + "G" : e >= 6 ? (long) Math.pow(10, e - 6) + "M" : e >= 3 ? (long) Math.pow(10, e - 3) + "k" : String.valueOf((long) Math.pow(10, e));
+            g.drawString(tick, x - 8, H - B + 18);
+        }
+        g.drawString(xLabel, W / 2 - 60, H - 15);
+        for (Bubble b : shown) {
+            double radius = 4 + 36 * Math.sqrt(maxSize > 0 ? b.size / maxSize : 0); // area ~ size
+            int x = sx(Math.log10(b.x), minX, maxX), y = sy(b.y, minY, maxY);
+            g.setColor(new Color(b.color.getRed(), b.color.getGreen(), b.color.getBlue(), 110));
+            g.fillOval((int) (x - radius), (int) (y - radius), (int) (2 * radius), (int) (2 * radius));
+            g.setColor(b.color.darker());
+            g.drawOval((int) (x - radius), (int) (y - radius), (int) (2 * radius), (int) (2 * radius));
+            g.setColor(Color.BLACK);
+            g.drawString(b.name, x + 4, y - 4);
+        }
+        g.dispose();
+        return png(img);
+    }
+
     /** Heatmap of a square matrix (row-normalized), e.g. a confusion matrix; returns PNG bytes. */
     public static byte[] heatmap(String title, List<String> labels, long[][] m) throws IOException {
         int n = m.length;

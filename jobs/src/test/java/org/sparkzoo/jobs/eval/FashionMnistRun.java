@@ -123,15 +123,25 @@ public final class FashionMnistRun {
                 net.fit(new DataSet(ImageBatches.features(records, augment, 1, SIZE, rng), ImageBatches.labels(records, 10, 0)));
             }
         }
+        return checkpoint(net, "lenet5", SIZE, seed, EPOCHS, name);
+    }
+
+    /** A train-job checkpoint of {@code model} at {@code size} px as initialized, untrained: for what needs no accuracy. */
+    String initialized(String model, int size, long seed, String name) throws IOException {
+        ComputationGraph net = ModelRegistry.get(model).build(ModelConfig.of(10, 1, size, size).withSeed(seed));
+        return checkpoint(net, model, size, seed, 0, name);
+    }
+
+    private String checkpoint(ComputationGraph net, String model, int size, long seed, int epochs, String name) throws IOException {
         TrainState state = new TrainState();
-        state.model = "lenet5";
-        state.imageSize = SIZE;
+        state.model = model;
+        state.imageSize = size;
         state.channels = 1;
         state.numClasses = 10;
         state.classes = wnids();
         state.manifestId = manifest.id();
         state.seed = seed;
-        state.epoch = EPOCHS;
+        state.epoch = epochs;
         return Checkpoints.write(net, state, new org.apache.hadoop.fs.Path(root.resolve("run-" + name).resolve("model.zip").toUri()), hadoop);
     }
 
