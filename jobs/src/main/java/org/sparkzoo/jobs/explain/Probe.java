@@ -1,19 +1,17 @@
 package org.sparkzoo.jobs.explain;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sparkzoo.models.vertices.ParameterlessVertexImpl;
 
 /**
  * An identity vertex that keeps the gradient flowing back through it: inserted after the feature maps A, it
@@ -72,27 +70,17 @@ public final class Probe extends GraphVertex {
     }
 
     /** The runtime vertex: passes activations and gradients through unchanged and keeps a copy of the last gradient. */
-    public static final class Impl extends BaseGraphVertex {
+    public static final class Impl extends ParameterlessVertexImpl {
         private static final long serialVersionUID = 1L;
         private INDArray gradient;
 
         Impl(ComputationGraph graph, String name, int index, DataType dataType) {
-            super(graph, name, index, null, null, dataType);
+            super(graph, name, index, dataType);
         }
 
         /** dScore/d(feature maps) of the last backward pass, [N, K, h, w]. */
         public INDArray gradient() {
             return gradient;
-        }
-
-        @Override
-        public boolean hasLayer() {
-            return false;
-        }
-
-        @Override
-        public Layer getLayer() {
-            return null;
         }
 
         @Override
@@ -104,18 +92,6 @@ public final class Probe extends GraphVertex {
         public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
             gradient = epsilon.detach();
             return new Pair<>(null, new INDArray[]{workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, epsilon)});
-        }
-
-        @Override
-        public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
-            if (backpropGradientsViewArray != null) {
-                throw new IllegalStateException("the Grad-CAM probe has no parameters");
-            }
-        }
-
-        @Override
-        public Pair<INDArray, MaskState> feedForwardMaskArrays(INDArray[] maskArrays, MaskState currentMaskState, int minibatchSize) {
-            return maskArrays == null || maskArrays.length == 0 ? null : new Pair<>(maskArrays[0], currentMaskState);
         }
 
         @Override

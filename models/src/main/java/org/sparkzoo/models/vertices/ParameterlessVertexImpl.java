@@ -8,11 +8,14 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** What the zoo's runtime vertices share: no layer, no parameters, the first input's mask passed through. */
-abstract class ParameterlessVertexImpl extends BaseGraphVertex {
+/**
+ * What the zoo's runtime vertices share (and eval-job's Grad-CAM probe): no layer, no parameters, the first
+ * input's mask passed through.
+ */
+public abstract class ParameterlessVertexImpl extends BaseGraphVertex {
     private static final long serialVersionUID = 1L;
 
-    ParameterlessVertexImpl(ComputationGraph graph, String name, int index, DataType dataType) {
+    protected ParameterlessVertexImpl(ComputationGraph graph, String name, int index, DataType dataType) {
         super(graph, name, index, null, null, dataType);
     }
 
