@@ -20,12 +20,16 @@ final class RoundRecord {
     final double seconds;
     /** One worker's time in minibatch fitting (NaN when it was not measured). */
     final double fitSeconds;
+    final int workers;
+    /** What sparkzoo's round measured (null with stock dl4j-spark). */
+    final RoundTrainingMaster.RoundWork work;
     final double etaSeconds;
     /** dl4j-spark's breakdown of the round in seconds, when its training stats are on. */
     final Map<String, Double> stages;
 
     RoundRecord(int epoch, int epochs, int round, int roundsPerEpoch, long globalRound, double loss, double penalty,
-                double lr, long images, double seconds, double fitSeconds, double etaSeconds, Map<String, Double> stages) {
+                double lr, long images, double seconds, int workers, RoundTrainingMaster.RoundWork work, double etaSeconds,
+                Map<String, Double> stages) {
         this.stages = stages;
         this.epoch = epoch;
         this.epochs = epochs;
@@ -37,7 +41,9 @@ final class RoundRecord {
         this.lr = lr;
         this.images = images;
         this.seconds = seconds;
-        this.fitSeconds = fitSeconds;
+        this.workers = workers;
+        this.work = work;
+        this.fitSeconds = work != null ? work.fitSeconds / workers : stages.getOrDefault("fit", Double.NaN);
         this.etaSeconds = etaSeconds;
     }
 
@@ -67,6 +73,15 @@ final class RoundRecord {
         m.put("images_per_second", images / seconds);
         m.put("seconds_fit_per_worker", fitSeconds);
         m.put("overhead_share", overheadShare());
+        if (work != null) {
+            // where the rest of the round went: worker times per worker, driver times as they are
+            m.put("seconds_setup_per_worker", work.setupSeconds / workers);
+            m.put("seconds_load_per_worker", work.loadSeconds / workers);
+            m.put("seconds_broadcast", work.broadcastSeconds);
+            m.put("seconds_job", work.jobSeconds); // the tasks, their results to the driver, the averaging
+            m.put("slices_prefetched", work.prefetched);
+            m.put("updater_averaged", work.updaterAveraged);
+        }
         stages.forEach((k, v) -> m.put("seconds_" + k, v));
         return m;
     }

@@ -4,6 +4,7 @@ import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.CollectionAccumulator;
@@ -32,17 +33,32 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
 import org.deeplearning4j.spark.impl.paramavg.stats.ParameterAveragingTrainingWorkerStats;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.sparkzoo.models.training.LearningRates;
 import org.sparkzoo.models.vertices.Masks;
 import org.nd4j.linalg.learning.config.IUpdater;
 
+import scala.Tuple2;
+import scala.collection.JavaConverters;
+import scala.reflect.ClassTag$;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectOutputStream;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
+import java.math.BigInteger;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 
@@ -51,17 +67,22 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * (BENCHMARKS.md measures each change), and so that long runs train as they should:
  * <ul>
  * <li>{@code getWorkerInstance}: a worker keeps its network alive in the executor between rounds and only copies
- * the broadcast parameters, updater state and learning rate into it, instead of rebuilding the network from its
+ * the broadcast parameters, updater state and learning rate into it (the rate in place: {@code LearningRates}), instead of rebuilding the network from its
  * configuration every round (unless asked to rebuild); either way the network continues the driver's iteration
  * and epoch counts (stock dl4j-spark's rebuilt network restarts them: Adam's bias correction and the drop masks
  * restart every round), and draws its drop masks from its own stream (the round's partition index), so two
  * workers fitting the same iteration do not drop the same units;</li>
- * <li>{@code executeTrainingPaths}: train-job hands over exactly one round, one partition per worker, so the
- * round is one Spark job: no counting job, no random split, no repartition, and the workers' results are not
- * persisted (stock dl4j-spark caches them in the executors until the driver's GC cleans the RDD up);</li>
+ * <li>{@link #fitRound}: train-job hands over exactly one round, one partition per worker, so the round is one
+ * Spark job: no counting job, no random split, no repartition, and the workers' results are not persisted (stock
+ * dl4j-spark caches them in the executors until the driver's GC cleans the RDD up). Each partition prefers the
+ * executor that fitted it last round, where {@link RoundData} has loaded its slices in the background while the
+ * driver averaged;</li>
+ * <li>the updater state can be averaged every few rounds only ({@code --updater-averaging-every}): in between,
+ * each worker's kept network keeps its own, and only parameters travel (half the bytes with momentum, a third
+ * with Adam);</li>
  * <li>each round's broadcast is destroyed once the round has been averaged, not left to the driver's GC;</li>
- * <li>the workers time their minibatches and count the examples they fitted into Spark accumulators
- * ({@link #lastRound()}), without dl4j-spark's training stats, whose event lists grow with the run.</li>
+ * <li>the workers time their set-up, data loading and minibatches and count the examples they fitted into Spark
+ * accumulators ({@link #lastRound()}), without dl4j-spark's training stats, whose event lists grow with the run.</li>
  * </ul>
  * Parameters and updater state travel through Spark's serializer: {@code BulkNd4jRegistrator} moves them in
  * blocks (ND4J's registrator writes one element at a time).
@@ -72,22 +93,59 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
     /** Driver-side: the round's broadcast and the workers' accumulators (registered on first use). */
     private transient Broadcast<NetBroadcastTuple> roundBroadcast;
     private transient LongAccumulator fitNanos;
+    private transient LongAccumulator setupNanos;
+    private transient LongAccumulator loadNanos;
+    private transient LongAccumulator prefetchedSlices;
     private transient LongAccumulator fittedExamples;
     private transient LongAccumulator fittedMinibatches;
     private transient CollectionAccumulator<String> executors;
     /** Minibatches fitted per executor ("host/executor id") since the start of this run. */
     private final transient Map<String, Long> minibatchesPerExecutor = new TreeMap<>();
+    /** The executor that fitted each partition last round ("executor_host_id", Spark's executor location). */
+    private final transient Map<Integer, String> executorOfPartition = new HashMap<>();
+    /** The round {@link #fitRound} is fitting: its slices' next round, whether it averages the updater state. */
+    private transient Round round;
+    private transient long rounds;
+    private final transient String runId = UUID.randomUUID().toString();
+    /** Whether the driver's updater state is newer than the workers' (it was averaged in the last round). */
+    private transient boolean updaterAveragedLastRound;
+    private transient double broadcastSeconds;
+    private transient double jobSeconds;
 
-    /** What the workers did in the last round, summed over workers. */
+    /** What the workers and the driver did in the last round; worker times are summed over workers. */
     public static final class RoundWork {
         public final double fitSeconds;
+        public final double setupSeconds;
+        public final double loadSeconds;
+        public final double broadcastSeconds;
+        public final double jobSeconds;
         public final long examples;
         public final long minibatches;
+        /** Slices the workers found loaded ahead, in the background, when they asked for them. */
+        public final long prefetched;
+        public final boolean updaterAveraged;
 
-        RoundWork(double fitSeconds, long examples, long minibatches) {
+        RoundWork(double fitSeconds, double setupSeconds, double loadSeconds, double broadcastSeconds, double jobSeconds,
+                  long examples, long minibatches, long prefetched, boolean updaterAveraged) {
             this.fitSeconds = fitSeconds;
+            this.setupSeconds = setupSeconds;
+            this.loadSeconds = loadSeconds;
+            this.broadcastSeconds = broadcastSeconds;
+            this.jobSeconds = jobSeconds;
             this.examples = examples;
             this.minibatches = minibatches;
+            this.prefetched = prefetched;
+            this.updaterAveraged = updaterAveraged;
+        }
+    }
+
+    private static final class Round {
+        final List<List<String>> next;
+        final boolean averageUpdater;
+
+        Round(List<List<String>> next, boolean averageUpdater) {
+            this.next = next;
+            this.averageUpdater = averageUpdater;
         }
     }
 
@@ -114,6 +172,35 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
         }
     }
 
+    /**
+     * Fits one averaging round: {@code partitions} are each worker's slices, {@code next} the slices each will fit
+     * in the next round when that round uses the same loader (else empty): the workers load them in the background
+     * once this round's task is done, and the next round's partition goes to the executor that has them. The
+     * updater state is averaged (and then sent back out) only when {@code averageUpdater}; in other rounds each
+     * worker keeps its own, and only parameters travel.
+     */
+    public void fitRound(SparkComputationGraph graph, List<List<String>> partitions, List<List<String>> next,
+                         boolean averageUpdater, MultiDataSetLoader loader) {
+        if (!averageUpdater && !reuseNetworks) {
+            throw new IllegalArgumentException("a round without updater averaging needs workers that keep their networks");
+        }
+        List<Tuple2<List<String>, scala.collection.Seq<String>>> items = new ArrayList<>();
+        for (int p = 0; p < partitions.size(); p++) {
+            String executor = executorOfPartition.get(p);
+            List<String> where = executor == null ? List.of() : List.of(executor);
+            items.add(new Tuple2<>(new ArrayList<>(partitions.get(p)), JavaConverters.asScalaBuffer(where).toSeq()));
+        }
+        @SuppressWarnings("unchecked")
+        RDD<List<String>> perWorker = graph.getSparkContext().sc().makeRDD(JavaConverters.asScalaBuffer(items).toSeq(),
+                ClassTag$.MODULE$.apply(List.class));
+        round = new Round(next, averageUpdater);
+        try {
+            graph.fitPaths(perWorker.toJavaRDD().flatMap(List::iterator), loader);
+        } finally {
+            round = null;
+        }
+    }
+
     /** One round: the paths are the round's slices, already in one partition per worker. */
     @Override
     public void executeTrainingPaths(SparkDl4jMultiLayer network, SparkComputationGraph graph, JavaRDD<String> paths,
@@ -126,40 +213,60 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             numWorkers = graph.getSparkContext().defaultParallelism();
         }
         accumulators(graph.getSparkContext());
-        fitNanos.reset();
-        fittedExamples.reset();
-        fittedMinibatches.reset();
+        for (LongAccumulator a : List.of(fitNanos, setupNanos, loadNanos, prefetchedSlices, fittedExamples, fittedMinibatches)) {
+            a.reset();
+        }
         executors.reset();
+        Round r = round != null ? round : new Round(List.of(), true);
         try {
             if (collectTrainingStats) {
                 stats.logFitStart();
                 stats.logMapPartitionsStart();
             }
             Broadcast<SerializableHadoopConfig> hadoop = BroadcastHadoopConfigHolder.get(graph.getSparkContext());
+            ParameterAveragingTrainingWorker worker = worker(graph, rounds == 0 || updaterAveragedLastRound, r.averageUpdater);
             FlatMapFunction<Iterator<String>, ParameterAveragingTrainingResult> work = dsLoader != null
-                    ? new ExecuteWorkerPathFlatMap<>(getWorkerInstance(graph), dsLoader, hadoop)
-                    : new ExecuteWorkerPathMDSFlatMap<>(getWorkerInstance(graph), mdsLoader, hadoop);
+                    ? new ExecuteWorkerPathFlatMap<>(worker, dsLoader, hadoop)
+                    : new ExecuteWorkerPathMDSFlatMap<>(worker, new RoundData(runId, mdsLoader, id(mdsLoader), rounds, r.next, loadNanos, prefetchedSlices), hadoop);
+            long t0 = System.nanoTime();
             processResults(null, graph, paths.mapPartitions(work), 1, 1);
+            jobSeconds = (System.nanoTime() - t0) / 1e9;
+            updaterAveragedLastRound = r.averageUpdater;
+            rounds++;
             if (collectTrainingStats) {
                 stats.logMapPartitionsEnd(paths.getNumPartitions());
                 stats.logFitEnd((int) fittedMinibatches.value().longValue());
             }
             for (String e : executors.value()) {
-                int at = e.lastIndexOf('=');
-                minibatchesPerExecutor.merge(e.substring(0, at), Long.parseLong(e.substring(at + 1)), Long::sum);
+                String[] f = e.split("\t");
+                executorOfPartition.put(Integer.parseInt(f[0]), "executor_" + f[1] + "_" + f[2]);
+                minibatchesPerExecutor.merge(f[1] + "/" + f[2], Long.parseLong(f[3]), Long::sum);
             }
         } finally {
             if (roundBroadcast != null) {
-                roundBroadcast.destroy(); // blocking: the next round's broadcast does not pile up beside it
+                roundBroadcast.destroy();
                 roundBroadcast = null;
             }
         }
     }
 
-    /** The workers' minibatch time, examples and minibatches of the last round. */
+    /** A digest of the loader as the workers receive it: equal digests load a slice to equal minibatches. */
+    private static String id(MultiDataSetLoader loader) {
+        try (ByteArrayOutputStream bytes = new ByteArrayOutputStream(); ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(loader);
+            out.flush();
+            return new BigInteger(1, MessageDigest.getInstance("SHA-256").digest(bytes.toByteArray())).toString(16);
+        } catch (IOException | NoSuchAlgorithmException e) {
+            throw new IllegalStateException("cannot serialize the training data loader " + loader.getClass().getName(), e);
+        }
+    }
+
+    /** The workers' and the driver's times, examples and minibatches of the last round. */
     public RoundWork lastRound() {
-        return fitNanos == null ? new RoundWork(0, 0, 0)
-                : new RoundWork(fitNanos.value() / 1e9, fittedExamples.value(), fittedMinibatches.value());
+        return fitNanos == null ? new RoundWork(0, 0, 0, 0, 0, 0, 0, 0, true)
+                : new RoundWork(fitNanos.value() / 1e9, setupNanos.value() / 1e9, loadNanos.value() / 1e9, broadcastSeconds,
+                jobSeconds, fittedExamples.value(), fittedMinibatches.value(), prefetchedSlices.value(),
+                updaterAveragedLastRound);
     }
 
     /** Which executors fitted how many minibatches so far: the proof that training was spread over the cluster. */
@@ -171,6 +278,9 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
         if (fitNanos == null) {
             executors = sc.sc().collectionAccumulator("sparkzoo executors");
             fitNanos = sc.sc().longAccumulator("sparkzoo fit nanoseconds");
+            setupNanos = sc.sc().longAccumulator("sparkzoo worker setup nanoseconds");
+            loadNanos = sc.sc().longAccumulator("sparkzoo data load nanoseconds");
+            prefetchedSlices = sc.sc().longAccumulator("sparkzoo slices loaded ahead");
             fittedExamples = sc.sc().longAccumulator("sparkzoo fitted examples");
             fittedMinibatches = sc.sc().longAccumulator("sparkzoo fitted minibatches");
         }
@@ -178,12 +288,19 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
 
     @Override
     public ParameterAveragingTrainingWorker getWorkerInstance(SparkComputationGraph graph) {
+        return worker(graph, true, true);
+    }
+
+    /** The round's worker; the broadcast carries the updater state only when it is newer than the workers' own. */
+    private ParameterAveragingTrainingWorker worker(SparkComputationGraph graph, boolean sendUpdater, boolean averageUpdater) {
         NetBroadcastTuple tuple = new NetBroadcastTuple(graph.getNetwork().getConfiguration(),
-                graph.getNetwork().params(), graph.getNetwork().getUpdater().getStateViewArray());
+                graph.getNetwork().params(), sendUpdater ? graph.getNetwork().getUpdater().getStateViewArray() : null);
         if (collectTrainingStats) {
             stats.logBroadcastStart();
         }
+        long t0 = System.nanoTime();
         Broadcast<NetBroadcastTuple> broadcast = graph.getSparkContext().broadcast(tuple);
+        broadcastSeconds = (System.nanoTime() - t0) / 1e9;
         if (collectTrainingStats) {
             stats.logBroadcastEnd();
         }
@@ -191,20 +308,22 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
         accumulators(graph.getSparkContext());
         WorkerConfiguration configuration = new WorkerConfiguration(true, rddDataSetNumExamples, batchSizePerWorker,
                 averagingFrequency, prefetchNumBatches, collectTrainingStats);
-        return new Worker(broadcast, saveUpdater, configuration, trainingHookList, listeners, getRouterProvider(),
-                reuseNetworks, fitNanos, fittedExamples, fittedMinibatches, executors);
+        return new Worker(broadcast, saveUpdater && averageUpdater, configuration, trainingHookList, listeners,
+                getRouterProvider(), reuseNetworks, runId, fitNanos, setupNanos, fittedExamples, fittedMinibatches, executors);
     }
 
-    /** A worker that takes its network from the executor's pool of idle ones when one of the same shape is there. */
     static final class Worker extends ParameterAveragingTrainingWorker {
         private static final long serialVersionUID = 1L;
-        /** Idle networks by shape; each remembers the broadcast (round) it was last used in. */
+        /** Idle networks by run and shape; each remembers the broadcast (round) it was last used in. */
         private static final Map<String, Deque<Idle>> IDLE = new ConcurrentHashMap<>();
         private static final Field STATS_FIELD = statsField();
         private final Broadcast<NetBroadcastTuple> tuple;
         private final boolean collectStats;
         private final boolean reuse;
+        /** The training run: networks are kept for the rounds of one run only (another may differ in any setting). */
+        private final String run;
         private final LongAccumulator fitNanos;
+        private final LongAccumulator setupNanos;
         private final LongAccumulator fittedExamples;
         private final LongAccumulator fittedMinibatches;
         private final CollectionAccumulator<String> executors;
@@ -213,13 +332,15 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
 
         Worker(Broadcast<NetBroadcastTuple> broadcast, boolean saveUpdater, WorkerConfiguration configuration,
                Collection<TrainingHook> hooks, Collection<TrainingListener> listeners, StatsStorageRouterProvider router,
-               boolean reuse, LongAccumulator fitNanos, LongAccumulator fittedExamples, LongAccumulator fittedMinibatches,
-               CollectionAccumulator<String> executors) {
+               boolean reuse, String run, LongAccumulator fitNanos, LongAccumulator setupNanos, LongAccumulator fittedExamples,
+               LongAccumulator fittedMinibatches, CollectionAccumulator<String> executors) {
             super(broadcast, saveUpdater, configuration, hooks, listeners, router);
             this.tuple = broadcast;
             this.collectStats = configuration.isCollectTrainingStats();
             this.reuse = reuse;
+            this.run = run;
             this.fitNanos = fitNanos;
+            this.setupNanos = setupNanos;
             this.fittedExamples = fittedExamples;
             this.fittedMinibatches = fittedMinibatches;
             this.executors = executors;
@@ -249,6 +370,14 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
 
         @Override
         public ComputationGraph getInitialModelGraph() {
+            long t0 = System.nanoTime();
+            ComputationGraph net = initialModel();
+            setupNanos.add(System.nanoTime() - t0);
+            return net;
+        }
+
+        /** The round's network: the broadcast parameters (and updater state, when sent) in a kept or a new network. */
+        private ComputationGraph initialModel() {
             ParameterAveragingTrainingWorkerStats.ParameterAveragingTrainingWorkerStatsHelper helper = null;
             if (collectStats) {
                 helper = new ParameterAveragingTrainingWorkerStats.ParameterAveragingTrainingWorkerStatsHelper();
@@ -258,15 +387,15 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             if (helper != null) {
                 helper.logBroadcastGetValueEnd();
             }
-            String shape = shape(t);
+            String shape = run + "|" + shape(t);
             ComputationGraphConfiguration c = t.getGraphConfiguration();
-            ComputationGraph net = reuse ? take(shape, tuple.id()) : null;
+            ComputationGraph net = reuse ? take(run, shape, tuple.id()) : null;
             if (net == null) {
                 net = super.getInitialModelGraph(); // built from the configuration, as dl4j-spark does
             } else {
                 double lr = learningRate(c);
                 if (!Double.isNaN(lr)) {
-                    net.setLearningRate(lr); // first: it rebuilds the updater, which would reset a state set before
+                    LearningRates.set(net, lr);
                 }
                 net.params().assign(t.getParameters());
                 if (t.getUpdaterState() != null && net.getUpdater().getStateViewArray() != null) {
@@ -288,13 +417,14 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             return net;
         }
 
-        /** At the task's end, "host/executor=minibatches" of this task into the executors accumulator. */
+        /** At the task's end, "partition, host, executor id, minibatches" of this task into the executors accumulator. */
         private void countMinibatchesOfThisTask() {
             TaskContext ctx = TaskContext.get();
             if (ctx != null) {
-                String executor = SparkEnv.get().blockManager().blockManagerId().host() + "/" + SparkEnv.get().executorId();
+                String executor = ctx.partitionId() + "\t" + SparkEnv.get().blockManager().blockManagerId().host()
+                        + "\t" + SparkEnv.get().executorId();
                 ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener)
-                        context -> executors.add(executor + "=" + taskMinibatches));
+                        context -> executors.add(executor + "\t" + taskMinibatches));
             }
         }
 
@@ -307,7 +437,8 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             }
         }
 
-        private static ComputationGraph take(String shape, long round) {
+        private static ComputationGraph take(String run, String shape, long round) {
+            IDLE.keySet().removeIf(k -> !k.startsWith(run + "|")); // networks of runs that are over
             Deque<Idle> idle = IDLE.get(shape);
             if (idle == null) {
                 return null;
@@ -323,8 +454,7 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
 
         private static String shape(NetBroadcastTuple t) {
             ComputationGraphConfiguration c = t.getGraphConfiguration();
-            return c.getVertices().keySet() + "|" + t.getParameters().length() + "|"
-                    + (t.getUpdaterState() == null ? 0 : t.getUpdaterState().length());
+            return c.getVertices().keySet() + "|" + t.getParameters().length(); // with or without the updater state
         }
 
         /** The learning rate the driver set for this round (all layers share it: train-job sets it globally). */

@@ -28,6 +28,7 @@ import org.sparkzoo.jobs.eval.Evaluator;
 import org.sparkzoo.models.ModelRegistry;
 import org.sparkzoo.models.ModelSpec;
 import org.sparkzoo.models.ModelStats;
+import org.sparkzoo.models.training.LearningRates;
 import org.sparkzoo.models.training.Losses;
 
 import java.io.IOException;
@@ -212,8 +213,10 @@ public final class Trainer {
                     return lossSum / Math.max(1, epochRounds);
                 }
                 List<ShardSlice> round = order.subList(state.slice, Math.min(order.size(), state.slice + slicesPerRound));
+                List<ShardSlice> next = order.subList(state.slice + round.size(),
+                        Math.min(order.size(), state.slice + round.size() + slicesPerRound));
                 double lr = schedule.at(epoch + (double) state.slice / order.size());
-                RoundRecord r = fit(round, lr, epoch, loader);
+                RoundRecord r = fit(round, next, averagesUpdater(next.isEmpty()), lr, epoch, loader);
                 state.slice += round.size();
                 state.round++;
                 state.globalRound++;
@@ -233,14 +236,29 @@ public final class Trainer {
             return lossSum / Math.max(1, epochRounds);
         }
 
-        /** One averaging round over these slices, in one partition per worker. */
-        private RoundRecord fit(List<ShardSlice> round, double lr, int epoch, ShardSliceLoader loader) {
+        /**
+         * Whether the coming round averages the updater state: every --updater-averaging-every rounds, and always
+         * before a checkpoint or the end of the run, so that what is saved is the averaged state.
+         */
+        private boolean averagesUpdater(boolean lastOfEpoch) {
+            long after = state.globalRound + 1;
+            return o.updaterAveragingEvery <= 1 || after % o.updaterAveragingEvery == 0 || lastOfEpoch
+                    || (o.checkpointEveryRounds > 0 && (state.round + 1) % o.checkpointEveryRounds == 0)
+                    || (o.maxRounds > 0 && after >= o.maxRounds);
+        }
+
+        /** One averaging round over these slices, in one partition per worker; {@code next} is the epoch's next round. */
+        private RoundRecord fit(List<ShardSlice> round, List<ShardSlice> next, boolean averageUpdater, double lr, int epoch,
+                                ShardSliceLoader loader) {
             int activeWorkers = Math.min(workers, round.size());
-            sparkNet.getNetwork().setLearningRate(lr);
-            // parallelize cuts contiguous, even partitions: each worker gets at most averagingFrequency slices
-            JavaRDD<String> paths = sc.parallelize(round.stream().map(ShardSlice::path).collect(Collectors.toList()), activeWorkers);
+            LearningRates.set(sparkNet.getNetwork(), lr);
             long t0 = System.nanoTime();
-            sparkNet.fitPaths(paths, loader);
+            if (master instanceof RoundTrainingMaster) {
+                ((RoundTrainingMaster) master).fitRound(sparkNet, perWorker(round, activeWorkers),
+                        perWorker(next, Math.min(workers, next.size())), averageUpdater, loader);
+            } else {
+                sparkNet.fitPaths(sc.parallelize(round.stream().map(ShardSlice::path).collect(Collectors.toList()), activeWorkers), loader);
+            }
             double seconds = (System.nanoTime() - t0) / 1e9;
             double score = sparkNet.getScore();
             if (!Double.isFinite(score)) {
@@ -249,23 +267,27 @@ public final class Trainer {
                         score, epoch + 1, state.round + 1, fmt(lr), new Path(o.output, Checkpoints.DIR)));
             }
             Map<String, Double> stages = stages(activeWorkers);
-            long fitted;
-            double fitSeconds;
-            if (master instanceof RoundTrainingMaster) {
-                RoundTrainingMaster.RoundWork work = ((RoundTrainingMaster) master).lastRound();
-                fitted = work.examples; // what the workers fitted, not what the driver planned
-                fitSeconds = work.fitSeconds / activeWorkers;
-            } else {
-                fitted = round.stream().mapToLong(s -> s.count).sum();
-                fitSeconds = stages.getOrDefault("fit", Double.NaN);
-            }
+            RoundTrainingMaster.RoundWork work = master instanceof RoundTrainingMaster ? ((RoundTrainingMaster) master).lastRound() : null;
+            // what the workers fitted, not what the driver planned
+            long fitted = work != null ? work.examples : round.stream().mapToLong(s -> s.count).sum();
             images += fitted;
             rounds++;
             double penalty = Losses.penalty(sparkNet.getNetwork());
             double elapsed = (System.nanoTime() - startNanos) / 1e9;
             double roundsLeft = (double) (o.epochs - epoch - 1) * roundsPerEpoch + Math.max(0, roundsPerEpoch - state.round - 1);
             return new RoundRecord(epoch + 1, o.epochs, state.round + 1, roundsPerEpoch, state.globalRound + 1,
-                    score - penalty, penalty, lr, fitted, seconds, fitSeconds, elapsed / rounds * roundsLeft, stages);
+                    score - penalty, penalty, lr, fitted, seconds, activeWorkers, work, elapsed / rounds * roundsLeft, stages);
+        }
+
+        /** Each worker's slices: contiguous, even partitions, as Spark's parallelize cuts them. */
+        private List<List<String>> perWorker(List<ShardSlice> slices, int parts) {
+            List<List<String>> out = new ArrayList<>();
+            for (int i = 0; i < parts; i++) {
+                int from = (int) ((long) i * slices.size() / parts);
+                int to = (int) ((long) (i + 1) * slices.size() / parts);
+                out.add(slices.subList(from, to).stream().map(ShardSlice::path).collect(Collectors.toList()));
+            }
+            return out;
         }
 
         /** dl4j-spark's own breakdown of the round (--training-stats): master-side times as they are, worker-side ones per worker. */
