@@ -26,8 +26,12 @@ sparkzoo_require_build() {
 # not set from Java); the user's own values win. Measured with scripts/bench-kernels (BENCHMARKS.md, "Per-core"):
 # OpenMP threads that wait actively between ND4J's many small ops instead of yielding (lenet5 +40-65% on 2 threads),
 # and glibc keeping freed activation buffers instead of unmapping them (each fresh mmap costs page faults on every
-# step: resnet18 +6-15%). conf/spark-defaults.conf sets the same for executors (spark.executorEnv.*).
+# step: resnet18 +6-15%). That keeping works only in glibc's main arena: other threads get arenas whose heaps
+# top out at 64 MB, so every larger array (a deserialized ResNet-50 parameter vector, 100 MB) was mmap'd afresh and
+# faulted in page by page; one arena keeps them too (ResNet-50 round on 2 workers 5.2-7.4 s -> 3.6-3.7 s, resnet18
+# step +15%, BENCHMARKS.md). conf/spark-defaults.conf sets the same for executors (spark.executorEnv.*).
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-active}"
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
 export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1073741824}"
 export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1073741824}"
 export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-268435456}"

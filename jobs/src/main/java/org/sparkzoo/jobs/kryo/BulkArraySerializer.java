@@ -6,6 +6,7 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.ByteBuffer;
@@ -28,9 +29,9 @@ public final class BulkArraySerializer extends Serializer<INDArray> {
     public void write(Kryo kryo, Output output, INDArray array) {
         output.writeBoolean(LITTLE_ENDIAN);
         output.writeString(array.dataType().name());
-        // a view (a slice, a transposed array) is copied to a dense array of its own first
-        INDArray dense = array.isEmpty() || !array.isView() && array.data().length() == array.length()
-                ? array : array.dup(array.ordering());
+        // elements that lie in one run of the buffer (a whole array, a row range, the updater's state view of
+        // dl4j-spark's broadcast) are copied from where they lie; others (a column slice) to a dense array first
+        INDArray dense = array.isEmpty() || Shape.hasDefaultStridesForShape(array) ? array : array.dup(array.ordering());
         output.writeBoolean(dense.isEmpty());
         output.writeByte(dense.ordering());
         long[] shape = dense.shape();
@@ -78,16 +79,17 @@ public final class BulkArraySerializer extends Serializer<INDArray> {
         return array;
     }
 
-    /** The array's elements as a byte buffer over its native memory, exactly length x element width long. */
+    /** The array's elements as a byte buffer over its native memory, from its offset, exactly length x element width long. */
     private static ByteBuffer bytes(INDArray dense) {
-        ByteBuffer all = dense.data().asNio();
-        long size = dense.length() * dense.dataType().width();
-        if (size > Integer.MAX_VALUE) {
+        long width = dense.dataType().width();
+        long from = dense.offset() * width;
+        long size = dense.length() * width;
+        if (from + size > Integer.MAX_VALUE) {
             throw new IllegalStateException("an ND4J array of " + size + " bytes is larger than a serialized block can be (2 GB)");
         }
-        ByteBuffer view = all.duplicate();
-        view.position(0);
-        view.limit((int) size);
+        ByteBuffer view = dense.data().asNio().duplicate();
+        view.limit((int) (from + size));
+        view.position((int) from);
         return view.slice();
     }
 }

@@ -81,6 +81,8 @@ class BulkArraySerializerTest {
                 matrix,
                 matrix.transpose(),                                           // a view in 'f' order
                 matrix.get(NDArrayIndex.interval(1, 3), NDArrayIndex.all()),  // a view with an offset
+                big.reshape(-1).get(NDArrayIndex.interval(17, 2_000_017)),   // a range of a flat vector (a state view)
+                matrix.getColumn(2),                                          // a view whose elements are strided
                 Nd4j.linspace(0, 9, 10, DataType.FLOAT).reshape('f', 2, 5),
                 Nd4j.createFromArray(1, -2, Integer.MAX_VALUE),
                 Nd4j.createFromArray(Long.MIN_VALUE, 7L),
