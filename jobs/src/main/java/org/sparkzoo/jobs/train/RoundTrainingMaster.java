@@ -67,8 +67,8 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * (BENCHMARKS.md measures each change), and so that long runs train as they should:
  * <ul>
  * <li>{@code getWorkerInstance}: a worker keeps its network alive in the executor between rounds and only copies
- * the broadcast parameters, updater state and learning rate into it (the rate in place: {@code LearningRates}), instead of rebuilding the network from its
- * configuration every round (unless asked to rebuild); either way the network continues the driver's iteration
+ * the broadcast parameters, updater state and learning rate into it (the rate in place: {@code LearningRates}),
+ * instead of rebuilding the network from its configuration every round (unless asked to rebuild); either way the network continues the driver's iteration
  * and epoch counts (stock dl4j-spark's rebuilt network restarts them: Adam's bias correction and the drop masks
  * restart every round), and draws its drop masks from its own stream (the round's partition index), so two
  * workers fitting the same iteration do not drop the same units;</li>
@@ -244,7 +244,7 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             }
         } finally {
             if (roundBroadcast != null) {
-                roundBroadcast.destroy();
+                roundBroadcast.destroy(); // blocking: the next round's broadcast does not pile up beside it
                 roundBroadcast = null;
             }
         }
