@@ -70,6 +70,19 @@ class CliTest {
     }
 
     @Test
+    void updaterAveragingEveryFewRoundsNeedsKeptNetworks() {
+        PrintStream sink = new PrintStream(new ByteArrayOutputStream());
+        Cli.CliExit rebuilt = assertThrows(Cli.CliExit.class, () -> TrainJob.cli().parse(
+                new String[]{"--updater-averaging-every", "4", "--rebuild-network", "--data", "d", "--output", "o"}, new TrainOptions(), sink));
+        assertTrue(rebuilt.getMessage().contains("drop --rebuild-network"), rebuilt.getMessage());
+        Cli.CliExit zero = assertThrows(Cli.CliExit.class, () -> TrainJob.cli().parse(
+                new String[]{"--updater-averaging-every", "0", "--data", "d", "--output", "o"}, new TrainOptions(), sink));
+        assertTrue(zero.getMessage().contains("must be 1 or more"), zero.getMessage());
+        assertEquals(4, TrainJob.cli().parse(new String[]{"--updater-averaging-every", "4", "--data", "d", "--output", "o"},
+                new TrainOptions(), sink).updaterAveragingEvery);
+    }
+
+    @Test
     void laterOptionsOverrideEarlierOnesSoUserArgumentsBeatTheRecipe() {
         TrainOptions o = TrainJob.cli().parse(new String[]{"--lr", "0.5", "--data", "d", "--output", "o", "--lr", "0.01"},
                 new TrainOptions(), new PrintStream(new ByteArrayOutputStream()));

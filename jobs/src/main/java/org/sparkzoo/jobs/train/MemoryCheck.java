@@ -31,8 +31,9 @@ import java.util.regex.Pattern;
  *
  * <p>A worker needs, off the Java heap (ND4J): parameters, gradients and the averaged copy (3 x params), the
  * updater state, and the activations of one minibatch (batch x the sum of every layer's output size), all in
- * float32. That is a lower bound: DL4J's workspaces add to it, so the limit is checked against the bound, and
- * the documented setting (README, Memory) leaves headroom on top.
+ * float32. That is a lower bound: DL4J's workspaces add to it, and so do the next round's minibatches that
+ * {@link RoundData} loads ahead (averaging frequency x batch x input size, a few percent of the activations), so
+ * the limit is checked against the bound, and the documented setting (README, Memory) leaves headroom on top.
  *
  * <p>On the Java heap, every round serializes each worker's parameters and updater state (Kryo, for the task
  * result) and the driver fetches and deserializes them: measured with resnet18 and resnet50 in local mode, about

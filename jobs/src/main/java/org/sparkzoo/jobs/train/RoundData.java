@@ -8,6 +8,7 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -62,8 +63,8 @@ final class RoundData implements MultiDataSetLoader {
     /** Whether this task's completion listener is registered (Spark deserializes a loader per task). */
     private transient boolean listening;
 
-    RoundData(String run, MultiDataSetLoader loader, String loaderId, long round, List<List<String>> next, LongAccumulator loadNanos,
-              LongAccumulator prefetched) {
+    RoundData(String run, MultiDataSetLoader loader, String loaderId, long round, List<List<String>> next,
+              LongAccumulator loadNanos, LongAccumulator prefetched) {
         this.run = run;
         this.loader = loader;
         this.loaderId = loaderId;
@@ -82,8 +83,11 @@ final class RoundData implements MultiDataSetLoader {
         if (ready != null && ready.run.equals(run) && ready.round == round) {
             try {
                 data = ready.data.get();
-            } catch (ExecutionException | InterruptedException e) {
+            } catch (ExecutionException e) {
                 data = null; // loaded again below, where its error fails the task with the loader's message
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the task is being killed
+                throw new InterruptedIOException("interrupted while waiting for " + source.getPath());
             }
         }
         if (data == null) {
