@@ -65,7 +65,7 @@ public final class TrainJob {
                 .flag("rebuild-network", "rebuild each worker's network from its configuration every round, as stock dl4j-spark does (default: keep it alive between rounds)", o -> o.reuseNetwork = false)
                 .choice("training-master", List.of("sparkzoo", "stock"), d.trainingMaster,
                         "sparkzoo: one Spark job per averaging round, arrays copied in blocks, networks kept alive; stock: dl4j-spark's ParameterAveragingTrainingMaster as shipped (for comparison)", (o, v) -> o.trainingMaster = v)
-.integer("updater-averaging-every", d.updaterAveragingEvery,
+                .integer("updater-averaging-every", d.updaterAveragingEvery,
                         "average the workers' optimizer state (momentum, Adam's moments) every N rounds and before checkpoints; in between each worker keeps its own and only parameters travel (1: every round)",
                         (o, v) -> o.updaterAveragingEvery = v)
                 .flag("training-stats", "collect dl4j-spark's training stats (a timeline of every round in training-stats.html; its event lists grow with the run)", o -> o.trainingStats = true)
@@ -83,10 +83,10 @@ public final class TrainJob {
                         : "--classifier-dropout must be in [0, 1), got " + o.classifierDropout)
                 .check(o -> o.dropPath < 1 && (o.dropPath >= 0 || o.dropPath == -1) ? null
                         : "--drop-path must be in [0, 1), got " + o.dropPath)
-.check(o -> o.updaterAveragingEvery >= 1 ? null : "--updater-averaging-every must be 1 or more, got " + o.updaterAveragingEvery)
+                .check(o -> o.updaterAveragingEvery >= 1 ? null : "--updater-averaging-every must be 1 or more, got " + o.updaterAveragingEvery)
                 .check(o -> o.updaterAveragingEvery == 1 || (o.reuseNetwork && o.trainingMaster.equals("sparkzoo")) ? null
                         : "--updater-averaging-every above 1 needs workers that keep their networks: drop --rebuild-network and --training-master stock")
-                                .check(o -> o.resume && o.overwrite ? "--resume and --overwrite contradict each other" : null);
+                .check(o -> o.resume && o.overwrite ? "--resume and --overwrite contradict each other" : null);
     }
 
     private static String unknownModel(String name) {
