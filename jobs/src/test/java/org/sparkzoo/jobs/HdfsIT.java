@@ -48,7 +48,9 @@ import static org.sparkzoo.jobs.JobScripts.script;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class HdfsIT {
     private static final java.nio.file.Path WORK = JobScripts.ROOT.resolve("jobs/target/hdfs-it");
-    private static final int TRAIN = 1280; // 4 rounds of 2 workers x 32 x 5 per epoch
+    // 20 rounds of 2 workers x 32 per epoch: the kill at round 3 (the log is polled every 0.5 s) must land well
+    // before the epoch ends; at 4 rounds per epoch, 0.1 s rounds reached the epoch's end first
+    private static final int TRAIN = 1280;
     private static final int VAL = 320;
     private static MiniDFSCluster dfs;
     private static FileSystem hdfs;
@@ -129,7 +131,7 @@ class HdfsIT {
 
     private static List<String> train(String... extra) {
         List<String> c = job("train-job", "--model", "lenet5", "--data", "shards", "--output", "run", "--image-size", "28",
-                "--channels", "1", "--workers", "2", "--batch-size-per-worker", "32", "--averaging-frequency", "5",
+                "--channels", "1", "--workers", "2", "--batch-size-per-worker", "32", "--averaging-frequency", "1",
                 "--epochs", "2", "--checkpoint-every-rounds", "2");
         c.addAll(Arrays.asList(extra));
         return c;
