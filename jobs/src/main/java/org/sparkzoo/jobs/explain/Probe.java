@@ -1,6 +1,5 @@
 package org.sparkzoo.jobs.explain;
 
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.nn.conf.memory.MemoryReport;
@@ -11,6 +10,7 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sparkzoo.models.vertices.ParameterlessVertex;
 import org.sparkzoo.models.vertices.ParameterlessVertexImpl;
 
 /**
@@ -19,7 +19,7 @@ import org.sparkzoo.models.vertices.ParameterlessVertexImpl;
  * and has no input-gradient API in 1.0.0-M2.1, hence a vertex of our own. Lives only in explanation copies of a
  * network, never in a checkpoint.
  */
-public final class Probe extends GraphVertex {
+public final class Probe extends ParameterlessVertex {
     private static final long serialVersionUID = 1L;
 
     @Override
@@ -35,26 +35,6 @@ public final class Probe extends GraphVertex {
     @Override
     public int hashCode() {
         return Probe.class.hashCode();
-    }
-
-    @Override
-    public long numParams(boolean backprop) {
-        return 0;
-    }
-
-    @Override
-    public int minVertexInputs() {
-        return 1;
-    }
-
-    @Override
-    public int maxVertexInputs() {
-        return 1;
-    }
-
-    @Override
-    public InputType getOutputType(int layerIndex, InputType... inputs) {
-        return inputs[0];
     }
 
     @Override
