@@ -83,6 +83,16 @@ class CliTest {
     }
 
     @Test
+    void bfloat16DeltasNeedSparkzoosTrainingMaster() {
+        PrintStream sink = new PrintStream(new ByteArrayOutputStream());
+        Cli.CliExit stock = assertThrows(Cli.CliExit.class, () -> TrainJob.cli().parse(
+                new String[]{"--bf16-deltas", "--training-master", "stock", "--data", "d", "--output", "o"}, new TrainOptions(), sink));
+        assertTrue(stock.getMessage().contains("--bf16-deltas needs --training-master sparkzoo"), stock.getMessage());
+        assertTrue(TrainJob.cli().parse(new String[]{"--bf16-deltas", "--data", "d", "--output", "o"}, new TrainOptions(), sink).bf16Deltas);
+        assertFalse(new TrainOptions().bf16Deltas, "off by default");
+    }
+
+    @Test
     void laterOptionsOverrideEarlierOnesSoUserArgumentsBeatTheRecipe() {
         TrainOptions o = TrainJob.cli().parse(new String[]{"--lr", "0.5", "--data", "d", "--output", "o", "--lr", "0.01"},
                 new TrainOptions(), new PrintStream(new ByteArrayOutputStream()));

@@ -88,6 +88,8 @@ class ModelOptionsTest {
         assertEquals(List.of(0.3), dropoutRates(build("mobilenet_v2", small().withDropout(0.3))));
         assertEquals(List.of(), dropoutRates(build("mobilenet_v2", small().withDropout(0))), "0 = no dropout vertex");
         assertEquals(List.of(0.1, 0.1), dropoutRates(build("vgg11", ModelConfig.of(10, 3, 32, 32).withDropout(0.1))));
+        assertEquals(List.of(), dropoutRates(build("lenet5", small())), "LeNet-5 has none");
+        assertEquals(List.of(0.25), dropoutRates(build("lenet5", small().withDropout(0.25))), "but takes one when asked");
         assertThrows(IllegalArgumentException.class, () -> small().withDropout(1));
     }
 }

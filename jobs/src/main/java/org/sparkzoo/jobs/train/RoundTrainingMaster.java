@@ -6,6 +6,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.CollectionAccumulator;
 import org.apache.spark.util.LongAccumulator;
@@ -31,8 +32,14 @@ import org.deeplearning4j.spark.impl.paramavg.BaseTrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
+import org.deeplearning4j.spark.impl.paramavg.aggregator.ParameterAveragingAggregationTuple;
+import org.deeplearning4j.spark.impl.paramavg.aggregator.ParameterAveragingElementAddFunction;
+import org.deeplearning4j.spark.impl.paramavg.aggregator.ParameterAveragingElementCombineFunction;
 import org.deeplearning4j.spark.impl.paramavg.stats.ParameterAveragingTrainingWorkerStats;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
 import org.sparkzoo.models.training.LearningRates;
 import org.sparkzoo.models.vertices.Masks;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -80,6 +87,9 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * <li>the updater state can be averaged every few rounds only ({@code --updater-averaging-every}): in between,
  * each worker's kept network keeps its own, and only parameters travel (half the bytes with momentum, a third
  * with Adam);</li>
+ * <li>with {@code --bf16-deltas}, a worker sends back not its parameters but how far its round moved them, in
+ * bfloat16 (half the bytes); the driver sums those changes in the parameters' own precision and adds their mean
+ * to its parameters, which stay the one full-precision copy (what each worker starts the next round from);</li>
  * <li>each round's broadcast is destroyed once the round has been averaged, not left to the driver's GC;</li>
  * <li>the workers time their set-up, data loading and minibatches and count the examples they fitted into Spark
  * accumulators ({@link #lastRound()}), without dl4j-spark's training stats, whose event lists grow with the run.</li>
@@ -150,10 +160,12 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
     }
 
     private final boolean reuseNetworks;
+    private final boolean bf16Deltas;
 
     /** Takes over every setting of a master made by dl4j-spark's builder. */
-    public RoundTrainingMaster(ParameterAveragingTrainingMaster built, boolean reuseNetworks) {
+    public RoundTrainingMaster(ParameterAveragingTrainingMaster built, boolean reuseNetworks, boolean bf16Deltas) {
         this.reuseNetworks = reuseNetworks;
+        this.bf16Deltas = bf16Deltas;
         for (Class<?> c = ParameterAveragingTrainingMaster.class; c != Object.class; c = c.getSuperclass()) {
             for (Field f : c.getDeclaredFields()) {
                 if (Modifier.isStatic(f.getModifiers())) {
@@ -229,7 +241,11 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
                     ? new ExecuteWorkerPathFlatMap<>(worker, dsLoader, hadoop)
                     : new ExecuteWorkerPathMDSFlatMap<>(worker, new RoundData(runId, mdsLoader, id(mdsLoader), rounds, r.next, loadNanos, prefetchedSlices), hadoop);
             long t0 = System.nanoTime();
-            processResults(null, graph, paths.mapPartitions(work), 1, 1);
+            if (bf16Deltas) {
+                averageDeltas(graph, paths.mapPartitions(work));
+            } else {
+                processResults(null, graph, paths.mapPartitions(work), 1, 1);
+            }
             jobSeconds = (System.nanoTime() - t0) / 1e9;
             updaterAveragedLastRound = r.averageUpdater;
             rounds++;
@@ -247,6 +263,62 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
                 roundBroadcast.destroy(); // blocking: the next round's broadcast does not pile up beside it
                 roundBroadcast = null;
             }
+        }
+    }
+
+    /**
+     * dl4j-spark's {@code processResults} for workers that return the change of their parameters over the round
+     * (bfloat16) instead of the parameters: the changes are summed in the parameters' precision (dl4j-spark's own
+     * combining, after widening), and their mean is added to the driver's parameters; the updater state, when sent,
+     * is averaged as dl4j-spark does.
+     */
+    private void averageDeltas(SparkComputationGraph graph, JavaRDD<ParameterAveragingTrainingResult> results) {
+        ComputationGraph net = graph.getNetwork();
+        DataType type = net.params().dataType();
+        ParameterAveragingAggregationTuple sum = Widening.widen(results.treeAggregate(null,
+                new ParameterAveragingElementAddFunction(), new Widening(type), aggregationDepth), type);
+        if (sum == null || sum.getParametersSum() == null) {
+            return; // no worker had data: nothing moved (dl4j-spark skips such a split too)
+        }
+        int count = sum.getAggregationsCount();
+        net.params().addi(sum.getParametersSum().divi(count));
+        INDArray updaterState = sum.getUpdaterStateSum();
+        if (updaterState != null) {
+            net.getUpdater().setStateViewArray(updaterState.divi(count));
+        }
+        graph.setScore(sum.getScoreSum() / count);
+        if (collectTrainingStats) {
+            stats.addWorkerStats(sum.getSparkTrainingStats());
+        }
+        Nd4j.getExecutioner().commit();
+        ComputationGraphConfiguration conf = net.getConfiguration();
+        conf.setIterationCount(conf.getIterationCount() + averagingFrequency);
+    }
+
+    /** dl4j-spark's combining of two partial sums, after widening bfloat16 parameter changes to the parameters' type. */
+    static final class Widening implements Function2<ParameterAveragingAggregationTuple, ParameterAveragingAggregationTuple,
+            ParameterAveragingAggregationTuple> {
+        private static final long serialVersionUID = 1L;
+        private final DataType type;
+        private final ParameterAveragingElementCombineFunction combine = new ParameterAveragingElementCombineFunction();
+
+        Widening(DataType type) {
+            this.type = type;
+        }
+
+        @Override
+        public ParameterAveragingAggregationTuple call(ParameterAveragingAggregationTuple a, ParameterAveragingAggregationTuple b)
+                throws Exception {
+            return combine.call(widen(a, type), widen(b, type));
+        }
+
+        static ParameterAveragingAggregationTuple widen(ParameterAveragingAggregationTuple t, DataType type) {
+            if (t == null || t.getParametersSum() == null || t.getParametersSum().dataType() == type) {
+                return t;
+            }
+            return new ParameterAveragingAggregationTuple(t.getParametersSum().castTo(type), t.getUpdaterStateSum(),
+                    t.getScoreSum(), t.getAggregationsCount(), t.getSparkTrainingStats(), t.getListenerMetaData(),
+                    t.getListenerStaticInfo(), t.getListenerUpdates());
         }
     }
 
@@ -309,7 +381,7 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
         WorkerConfiguration configuration = new WorkerConfiguration(true, rddDataSetNumExamples, batchSizePerWorker,
                 averagingFrequency, prefetchNumBatches, collectTrainingStats);
         return new Worker(broadcast, saveUpdater && averageUpdater, configuration, trainingHookList, listeners,
-                getRouterProvider(), reuseNetworks, runId, fitNanos, setupNanos, fittedExamples, fittedMinibatches, executors);
+                getRouterProvider(), reuseNetworks, bf16Deltas, runId, fitNanos, setupNanos, fittedExamples, fittedMinibatches, executors);
     }
 
     static final class Worker extends ParameterAveragingTrainingWorker {
@@ -320,6 +392,9 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
         private final Broadcast<NetBroadcastTuple> tuple;
         private final boolean collectStats;
         private final boolean reuse;
+        private final boolean bf16Deltas;
+        /** The parameters this task's round started from (the broadcast's): its result is the change from them. */
+        private transient INDArray start;
         /** The training run: networks are kept for the rounds of one run only (another may differ in any setting). */
         private final String run;
         private final LongAccumulator fitNanos;
@@ -332,12 +407,13 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
 
         Worker(Broadcast<NetBroadcastTuple> broadcast, boolean saveUpdater, WorkerConfiguration configuration,
                Collection<TrainingHook> hooks, Collection<TrainingListener> listeners, StatsStorageRouterProvider router,
-               boolean reuse, String run, LongAccumulator fitNanos, LongAccumulator setupNanos, LongAccumulator fittedExamples,
+               boolean reuse, boolean bf16Deltas, String run, LongAccumulator fitNanos, LongAccumulator setupNanos, LongAccumulator fittedExamples,
                LongAccumulator fittedMinibatches, CollectionAccumulator<String> executors) {
             super(broadcast, saveUpdater, configuration, hooks, listeners, router);
             this.tuple = broadcast;
             this.collectStats = configuration.isCollectTrainingStats();
             this.reuse = reuse;
+            this.bf16Deltas = bf16Deltas;
             this.run = run;
             this.fitNanos = fitNanos;
             this.setupNanos = setupNanos;
@@ -356,6 +432,18 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             fittedMinibatches.add(1);
             taskMinibatches++;
             return result;
+        }
+
+        /** With bfloat16 deltas: the round's change of the parameters instead of the parameters. */
+        @Override
+        public ParameterAveragingTrainingResult getFinalResult(ComputationGraph graph) {
+            ParameterAveragingTrainingResult r = super.getFinalResult(graph);
+            if (!bf16Deltas || r.getParameters() == null) {
+                return r;
+            }
+            INDArray delta = r.getParameters().sub(start).castTo(DataType.BFLOAT16);
+            return new ParameterAveragingTrainingResult(delta, r.getUpdaterState(), r.getScore(), r.getSparkTrainingStats(),
+                    r.getListenerMetaData(), r.getListenerStaticInfo(), r.getListenerUpdates());
         }
 
         private static final class Idle {
@@ -387,6 +475,7 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             if (helper != null) {
                 helper.logBroadcastGetValueEnd();
             }
+            start = t.getParameters(); // read only: the network gets a copy either way
             String shape = run + "|" + shape(t);
             ComputationGraphConfiguration c = t.getGraphConfiguration();
             ComputationGraph net = reuse ? take(run, shape, tuple.id()) : null;

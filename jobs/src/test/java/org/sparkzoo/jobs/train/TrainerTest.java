@@ -153,6 +153,18 @@ class TrainerTest {
         assertTrue(momentum.norm2Number().doubleValue() > 0, "the saved updater state is the workers' average, not the driver's zeros");
     }
 
+    @Test
+    void bfloat16DeltasTrainWithinTheirRoundingOfFullPrecision() throws Exception {
+        TrainOptions base = options(FashionMnistRun.get(), Files.createTempDirectory("unused"));
+        double[] difference = finalStateDifference(base, o -> { }, o -> o.bf16Deltas = true);
+        System.out.printf("bfloat16 vs float32 parameter changes: parameters %.1e, updater state %.1e relative%n",
+                difference[0], difference[1]);
+        // bfloat16 keeps 8 significant bits: each round's change is off by up to 2^-9 of itself (0.2%), and a change
+        // is a fraction of the parameters, so after 4 rounds they differ, but by far less than 1%; were the deltas
+        // not applied (or applied as parameters), the difference would be 0 or of the order of the parameters
+        assertTrue(difference[0] > 1e-6 && difference[0] < 1e-2, "parameters differ by " + difference[0]);
+    }
+
     /** Parameters and updater state of a run's final model. */
     private static INDArray[] finalState(FashionMnistRun f, Path run) {
         ComputationGraph net = Checkpoints.load(run.resolve("model.zip").toString(), f.hadoop, true).network;

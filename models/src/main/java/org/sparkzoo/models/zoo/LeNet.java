@@ -13,7 +13,7 @@ import java.util.List;
  * LeNet-5 (LeCun et al., 1998): two 5x5 convolutions (6 and 16 maps), each followed by 2x2 pooling, then fully
  * connected layers of 120 and 84 units. Modernized as in most re-implementations: ReLU and max pooling instead
  * of scaled tanh and trainable subsampling; the first convolution is padded so a 28x28 MNIST-style image keeps
- * the paper's 28x28 C1 map.
+ * the paper's 28x28 C1 map. No dropout unless asked for (`--classifier-dropout`: before the classifier).
  */
 public final class LeNet {
     private LeNet() {
@@ -33,6 +33,7 @@ public final class LeNet {
         x = g.maxPool(x, 2, 2, 0);
         x = g.dense(x, 120, Activation.RELU);
         x = g.dense(x, 84, Activation.RELU);
+        x = g.classifierDropout(x, 0);   // the paper has none; --classifier-dropout adds one
         g.classifier(x, Graph.OUTPUT);
         return g.build(Graph.OUTPUT);
     }
