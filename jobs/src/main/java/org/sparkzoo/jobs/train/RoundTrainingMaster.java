@@ -295,7 +295,10 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
         conf.setIterationCount(conf.getIterationCount() + averagingFrequency);
     }
 
-    /** dl4j-spark's combining of two partial sums, after widening bfloat16 parameter changes to the parameters' type. */
+    /**
+     * dl4j-spark's combining of two partial sums, after widening bfloat16 parameter changes to the parameters' type;
+     * a sum combined with nothing passes through as it is (still bfloat16).
+     */
     static final class Widening implements Function2<ParameterAveragingAggregationTuple, ParameterAveragingAggregationTuple,
             ParameterAveragingAggregationTuple> {
         private static final long serialVersionUID = 1L;
@@ -309,6 +312,11 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
         @Override
         public ParameterAveragingAggregationTuple call(ParameterAveragingAggregationTuple a, ParameterAveragingAggregationTuple b)
                 throws Exception {
+            if (a == null || b == null) {
+                // Spark's fold also runs this in each task, against its empty start value: widening there would
+                // send the task's result at full width
+                return a == null ? b : a;
+            }
             return combine.call(widen(a, type), widen(b, type));
         }
 

@@ -3,6 +3,8 @@ package org.sparkzoo.jobs.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,6 +18,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -153,12 +157,57 @@ class TrainerTest {
         assertTrue(momentum.norm2Number().doubleValue() > 0, "the saved updater state is the workers' average, not the driver's zeros");
     }
 
+    /** The result size of every task that ends, by the phase set when it ended. */
+    private static final class ResultSizes extends SparkListener {
+        final Map<String, List<Long>> byPhase = new ConcurrentHashMap<>();
+        volatile String phase = "";
+
+        @Override
+        public void onTaskEnd(SparkListenerTaskEnd end) {
+            if (end.taskMetrics() != null) {
+                byPhase.computeIfAbsent(phase, k -> new CopyOnWriteArrayList<>()).add(end.taskMetrics().resultSize());
+            }
+        }
+
+        void enter(FashionMnistRun f, String next) {
+            try {
+                f.spark.sparkContext().listenerBus().waitUntilEmpty(60_000); // the last phase's events count in it
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new IllegalStateException("Spark's listener bus did not drain in 60 s", e);
+            }
+            phase = next;
+        }
+
+        /** The smallest result of a round's task in the phase (other jobs' tasks return a few bytes). */
+        long smallestRoundResult(String phase) {
+            return byPhase.get(phase).stream().filter(b -> b > 50_000).min(Long::compare).orElseThrow();
+        }
+    }
+
     @Test
-    void bfloat16DeltasTrainWithinTheirRoundingOfFullPrecision() throws Exception {
-        TrainOptions base = options(FashionMnistRun.get(), Files.createTempDirectory("unused"));
-        double[] difference = finalStateDifference(base, o -> { }, o -> o.bf16Deltas = true);
-        System.out.printf("bfloat16 vs float32 parameter changes: parameters %.1e, updater state %.1e relative%n",
-                difference[0], difference[1]);
+    void bfloat16DeltasShrinkWhatWorkersSendAndTrainWithinTheirRounding() throws Exception {
+        FashionMnistRun f = FashionMnistRun.get();
+        TrainOptions base = options(f, Files.createTempDirectory("unused"));
+        ResultSizes sizes = new ResultSizes();
+        f.spark.sparkContext().addSparkListener(sizes);
+        double[] difference;
+        try {
+            difference = finalStateDifference(base, o -> sizes.enter(f, "fp32"), o -> {
+                sizes.enter(f, "bf16");
+                o.bf16Deltas = true;
+            });
+            sizes.enter(f, "");
+        } finally {
+            f.spark.sparkContext().removeSparkListener(sizes);
+        }
+        long fp32 = sizes.smallestRoundResult("fp32");
+        long bf16 = sizes.smallestRoundResult("bf16");
+        System.out.printf("bfloat16 vs float32 parameter changes: parameters %.1e, updater state %.1e relative; "
+                + "a worker's result %d -> %d bytes%n", difference[0], difference[1], fp32, bf16);
+        // a result is the parameters and Nesterov's state, as many floats again (8 bytes per parameter); with bfloat16
+        // the parameters' half takes 2 bytes each: 6 of 8
+        double ratio = (double) bf16 / fp32;
+        assertTrue(ratio > 0.70 && ratio < 0.80, "a worker's result should shrink to 3/4: " + fp32 + " -> " + bf16 + " bytes");
         // bfloat16 keeps 8 significant bits: each round's change is off by up to 2^-9 of itself (0.2%), and a change
         // is a fraction of the parameters, so after 4 rounds they differ, but by far less than 1%; were the deltas
         // not applied (or applied as parameters), the difference would be 0 or of the order of the parameters
