@@ -68,7 +68,7 @@ public final class TrainJob {
                 .integer("updater-averaging-every", d.updaterAveragingEvery,
                         "average the workers' optimizer state (momentum, Adam's moments) every N rounds and before checkpoints; in between each worker keeps its own and only parameters travel (1: every round)",
                         (o, v) -> o.updaterAveragingEvery = v)
-                .flag("bf16-deltas", "workers send back how far their round moved the parameters, in bfloat16 (half the bytes), instead of the parameters; the driver adds the mean change to its full-precision parameters", o -> o.bf16Deltas = true)
+                .flag("bf16-parameters", "parameters travel in bfloat16 both ways (half their bytes): out, the driver's rounded; back, how far each worker's round moved them; the driver adds the mean change to its full-precision parameters", o -> o.bf16Parameters = true)
                 .flag("training-stats", "collect dl4j-spark's training stats (a timeline of every round in training-stats.html; its event lists grow with the run)", o -> o.trainingStats = true)
                 .check(o -> o.cropPadding < -1 ? "--crop-padding must be 0 or more (pixels of zero padding per side)" : null)
                 .check(o -> ModelRegistry.contains(o.model) ? null : unknownModel(o.model))
@@ -87,8 +87,8 @@ public final class TrainJob {
                 .check(o -> o.updaterAveragingEvery >= 1 ? null : "--updater-averaging-every must be 1 or more, got " + o.updaterAveragingEvery)
                 .check(o -> o.updaterAveragingEvery == 1 || (o.reuseNetwork && o.trainingMaster.equals("sparkzoo")) ? null
                         : "--updater-averaging-every above 1 needs workers that keep their networks: drop --rebuild-network and --training-master stock")
-                .check(o -> !o.bf16Deltas || o.trainingMaster.equals("sparkzoo") ? null
-                        : "--bf16-deltas needs --training-master sparkzoo (stock dl4j-spark sends full parameters)")
+                .check(o -> !o.bf16Parameters || o.trainingMaster.equals("sparkzoo") ? null
+                        : "--bf16-parameters needs --training-master sparkzoo (stock dl4j-spark sends full parameters)")
                 .check(o -> o.resume && o.overwrite ? "--resume and --overwrite contradict each other" : null);
     }
 

@@ -86,10 +86,10 @@ class CliTest {
     void bfloat16DeltasNeedSparkzoosTrainingMaster() {
         PrintStream sink = new PrintStream(new ByteArrayOutputStream());
         Cli.CliExit stock = assertThrows(Cli.CliExit.class, () -> TrainJob.cli().parse(
-                new String[]{"--bf16-deltas", "--training-master", "stock", "--data", "d", "--output", "o"}, new TrainOptions(), sink));
-        assertTrue(stock.getMessage().contains("--bf16-deltas needs --training-master sparkzoo"), stock.getMessage());
-        assertTrue(TrainJob.cli().parse(new String[]{"--bf16-deltas", "--data", "d", "--output", "o"}, new TrainOptions(), sink).bf16Deltas);
-        assertFalse(new TrainOptions().bf16Deltas, "off by default");
+                new String[]{"--bf16-parameters", "--training-master", "stock", "--data", "d", "--output", "o"}, new TrainOptions(), sink));
+        assertTrue(stock.getMessage().contains("--bf16-parameters needs --training-master sparkzoo"), stock.getMessage());
+        assertTrue(TrainJob.cli().parse(new String[]{"--bf16-parameters", "--data", "d", "--output", "o"}, new TrainOptions(), sink).bf16Parameters);
+        assertFalse(new TrainOptions().bf16Parameters, "off by default");
     }
 
     @Test

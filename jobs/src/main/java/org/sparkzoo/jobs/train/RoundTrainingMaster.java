@@ -87,9 +87,11 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * <li>the updater state can be averaged every few rounds only ({@code --updater-averaging-every}): in between,
  * each worker's kept network keeps its own, and only parameters travel (half the bytes with momentum, a third
  * with Adam);</li>
- * <li>with {@code --bf16-deltas}, a worker sends back not its parameters but how far its round moved them, in
- * bfloat16 (half the bytes); the driver sums those changes in the parameters' own precision and adds their mean
- * to its parameters, which stay the one full-precision copy (what each worker starts the next round from);</li>
+ * <li>with {@code --bf16-parameters}, parameters travel in bfloat16 both ways (half their bytes): out, the driver's
+ * rounded to 8 significant bits, from which each worker's round starts; back, not the worker's parameters but how
+ * far its round moved them. The driver sums those changes in the parameters' own precision and adds their mean to
+ * its parameters, the one full-precision copy, so the rounding never accumulates (mixed precision's master
+ * weights);</li>
  * <li>each round's broadcast is destroyed once the round has been averaged, not left to the driver's GC;</li>
  * <li>the workers time their set-up, data loading and minibatches and count the examples they fitted into Spark
  * accumulators ({@link #lastRound()}), without dl4j-spark's training stats, whose event lists grow with the run.</li>
@@ -160,12 +162,12 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
     }
 
     private final boolean reuseNetworks;
-    private final boolean bf16Deltas;
+    private final boolean bf16Parameters;
 
     /** Takes over every setting of a master made by dl4j-spark's builder. */
-    public RoundTrainingMaster(ParameterAveragingTrainingMaster built, boolean reuseNetworks, boolean bf16Deltas) {
+    public RoundTrainingMaster(ParameterAveragingTrainingMaster built, boolean reuseNetworks, boolean bf16Parameters) {
         this.reuseNetworks = reuseNetworks;
-        this.bf16Deltas = bf16Deltas;
+        this.bf16Parameters = bf16Parameters;
         for (Class<?> c = ParameterAveragingTrainingMaster.class; c != Object.class; c = c.getSuperclass()) {
             for (Field f : c.getDeclaredFields()) {
                 if (Modifier.isStatic(f.getModifiers())) {
@@ -241,7 +243,7 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
                     ? new ExecuteWorkerPathFlatMap<>(worker, dsLoader, hadoop)
                     : new ExecuteWorkerPathMDSFlatMap<>(worker, new RoundData(runId, mdsLoader, id(mdsLoader), rounds, r.next, loadNanos, prefetchedSlices), hadoop);
             long t0 = System.nanoTime();
-            if (bf16Deltas) {
+            if (bf16Parameters) {
                 averageDeltas(graph, paths.mapPartitions(work));
             } else {
                 processResults(null, graph, paths.mapPartitions(work), 1, 1);
@@ -373,8 +375,10 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
 
     /** The round's worker; the broadcast carries the updater state only when it is newer than the workers' own. */
     private ParameterAveragingTrainingWorker worker(SparkComputationGraph graph, boolean sendUpdater, boolean averageUpdater) {
+        INDArray params = graph.getNetwork().params();
         NetBroadcastTuple tuple = new NetBroadcastTuple(graph.getNetwork().getConfiguration(),
-                graph.getNetwork().params(), sendUpdater ? graph.getNetwork().getUpdater().getStateViewArray() : null);
+                bf16Parameters ? params.castTo(DataType.BFLOAT16) : params,
+                sendUpdater ? graph.getNetwork().getUpdater().getStateViewArray() : null);
         if (collectTrainingStats) {
             stats.logBroadcastStart();
         }
@@ -389,7 +393,7 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
         WorkerConfiguration configuration = new WorkerConfiguration(true, rddDataSetNumExamples, batchSizePerWorker,
                 averagingFrequency, prefetchNumBatches, collectTrainingStats);
         return new Worker(broadcast, saveUpdater && averageUpdater, configuration, trainingHookList, listeners,
-                getRouterProvider(), reuseNetworks, bf16Deltas, runId, fitNanos, setupNanos, fittedExamples, fittedMinibatches, executors);
+                getRouterProvider(), reuseNetworks, bf16Parameters, runId, fitNanos, setupNanos, fittedExamples, fittedMinibatches, executors);
     }
 
     static final class Worker extends ParameterAveragingTrainingWorker {
@@ -400,7 +404,7 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
         private final Broadcast<NetBroadcastTuple> tuple;
         private final boolean collectStats;
         private final boolean reuse;
-        private final boolean bf16Deltas;
+        private final boolean bf16Parameters;
         /** The parameters this task's round started from (the broadcast's): its result is the change from them. */
         private transient INDArray start;
         /** The training run: networks are kept for the rounds of one run only (another may differ in any setting). */
@@ -415,13 +419,13 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
 
         Worker(Broadcast<NetBroadcastTuple> broadcast, boolean saveUpdater, WorkerConfiguration configuration,
                Collection<TrainingHook> hooks, Collection<TrainingListener> listeners, StatsStorageRouterProvider router,
-               boolean reuse, boolean bf16Deltas, String run, LongAccumulator fitNanos, LongAccumulator setupNanos, LongAccumulator fittedExamples,
+               boolean reuse, boolean bf16Parameters, String run, LongAccumulator fitNanos, LongAccumulator setupNanos, LongAccumulator fittedExamples,
                LongAccumulator fittedMinibatches, CollectionAccumulator<String> executors) {
             super(broadcast, saveUpdater, configuration, hooks, listeners, router);
             this.tuple = broadcast;
             this.collectStats = configuration.isCollectTrainingStats();
             this.reuse = reuse;
-            this.bf16Deltas = bf16Deltas;
+            this.bf16Parameters = bf16Parameters;
             this.run = run;
             this.fitNanos = fitNanos;
             this.setupNanos = setupNanos;
@@ -442,11 +446,11 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             return result;
         }
 
-        /** With bfloat16 deltas: the round's change of the parameters instead of the parameters. */
+        /** With bfloat16 parameters: the round's change of the parameters instead of the parameters. */
         @Override
         public ParameterAveragingTrainingResult getFinalResult(ComputationGraph graph) {
             ParameterAveragingTrainingResult r = super.getFinalResult(graph);
-            if (!bf16Deltas || r.getParameters() == null) {
+            if (!bf16Parameters || r.getParameters() == null) {
                 return r;
             }
             INDArray delta = r.getParameters().sub(start).castTo(DataType.BFLOAT16);
@@ -483,18 +487,26 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             if (helper != null) {
                 helper.logBroadcastGetValueEnd();
             }
-            start = t.getParameters(); // read only: the network gets a copy either way
-            String shape = run + "|" + shape(t);
             ComputationGraphConfiguration c = t.getGraphConfiguration();
+            // bfloat16 parameters start the round at the driver's rounded to 8 bits: widened once, they are both
+            // the network's and what its change is measured from; float32 ones are read only (the network copies)
+            start = bf16Parameters ? t.getParameters().castTo(c.getDataType()) : t.getParameters();
+            String shape = run + "|" + shape(t);
             ComputationGraph net = reuse ? take(run, shape, tuple.id()) : null;
-            if (net == null) {
+            if (net == null && bf16Parameters) {
+                net = new ComputationGraph(c.clone()); // as dl4j-spark builds it, from the widened parameters
+                net.init(start.dup(), false);
+                if (t.getUpdaterState() != null) {
+                    net.getUpdater().setStateViewArray(t.getUpdaterState().dup());
+                }
+            } else if (net == null) {
                 net = super.getInitialModelGraph(); // built from the configuration, as dl4j-spark does
             } else {
                 double lr = learningRate(c);
                 if (!Double.isNaN(lr)) {
                     LearningRates.set(net, lr);
                 }
-                net.params().assign(t.getParameters());
+                net.params().assign(start);
                 if (t.getUpdaterState() != null && net.getUpdater().getStateViewArray() != null) {
                     net.getUpdater().getStateViewArray().assign(t.getUpdaterState());
                 }

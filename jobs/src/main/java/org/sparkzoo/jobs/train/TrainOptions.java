@@ -88,8 +88,8 @@ public final class TrainOptions implements Serializable {
     public String trainingMaster = "sparkzoo";
     /** Average the workers' updater state every N rounds (and before checkpoints); 1 = every round, as dl4j-spark does. */
     public int updaterAveragingEvery = 1;
-    /** Workers send their round's parameter change in bfloat16; the driver keeps the full-precision parameters. */
-    public boolean bf16Deltas = false;
+    /** Parameters travel in bfloat16 (out rounded, back as each worker's change); the driver keeps them in full precision. */
+    public boolean bf16Parameters = false;
     /** Stop after this many rounds in total (for smoke tests and benchmarks); 0 = no limit. */
     public int maxRounds = 0;
     /** Recipe file (key = value lines of these options); empty = conf/recipes by model and family. */

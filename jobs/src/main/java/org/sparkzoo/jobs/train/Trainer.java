@@ -368,7 +368,7 @@ public final class Trainer {
                 .rngSeed(o.seed)
                 .collectTrainingStats(o.trainingStats)
                 .build();
-        return o.trainingMaster.equals("stock") ? stock : new RoundTrainingMaster(stock, o.reuseNetwork, o.bf16Deltas);
+        return o.trainingMaster.equals("stock") ? stock : new RoundTrainingMaster(stock, o.reuseNetwork, o.bf16Parameters);
     }
 
     private String checkpoint(Checkpoints checkpoints, ComputationGraph net, TrainState state) throws IOException {
