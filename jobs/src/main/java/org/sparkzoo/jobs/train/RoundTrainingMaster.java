@@ -493,24 +493,26 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             start = bf16Parameters ? t.getParameters().castTo(c.getDataType()) : t.getParameters();
             String shape = run + "|" + shape(t);
             ComputationGraph net = reuse ? take(run, shape, tuple.id()) : null;
-            if (net == null && bf16Parameters) {
-                net = new ComputationGraph(c.clone()); // as dl4j-spark builds it, from the widened parameters
-                net.init(start.dup(), false);
-                if (t.getUpdaterState() != null) {
-                    net.getUpdater().setStateViewArray(t.getUpdaterState().dup());
-                }
-            } else if (net == null) {
+            if (net == null && !bf16Parameters) {
                 net = super.getInitialModelGraph(); // built from the configuration, as dl4j-spark does
             } else {
-                double lr = learningRate(c);
-                if (!Double.isNaN(lr)) {
-                    LearningRates.set(net, lr);
+                if (net == null) {
+                    net = new ComputationGraph(c.clone()); // as dl4j-spark builds it, from the widened parameters
+                    net.init(start.dup(), false);
+                    if (t.getUpdaterState() != null) {
+                        net.getUpdater().setStateViewArray(t.getUpdaterState().dup());
+                    }
+                } else {
+                    double lr = learningRate(c);
+                    if (!Double.isNaN(lr)) {
+                        LearningRates.set(net, lr);
+                    }
+                    net.params().assign(start);
+                    if (t.getUpdaterState() != null && net.getUpdater().getStateViewArray() != null) {
+                        net.getUpdater().getStateViewArray().assign(t.getUpdaterState());
+                    }
                 }
-                net.params().assign(start);
-                if (t.getUpdaterState() != null && net.getUpdater().getStateViewArray() != null) {
-                    net.getUpdater().getStateViewArray().assign(t.getUpdaterState());
-                }
-                setStats(helper);
+                setStats(helper); // dl4j-spark's own build sets its stats helper; the other two paths set it here
                 if (helper != null) {
                     helper.logInitEnd();
                 }
