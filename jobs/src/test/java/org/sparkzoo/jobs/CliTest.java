@@ -7,6 +7,8 @@ import org.sparkzoo.jobs.train.TrainOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -69,26 +71,32 @@ class CliTest {
         assertTrue(noData.getMessage().contains("--data is required"), noData.getMessage());
     }
 
-    @Test
-    void updaterAveragingEveryFewRoundsNeedsKeptNetworks() {
-        PrintStream sink = new PrintStream(new ByteArrayOutputStream());
-        Cli.CliExit rebuilt = assertThrows(Cli.CliExit.class, () -> TrainJob.cli().parse(
-                new String[]{"--updater-averaging-every", "4", "--rebuild-network", "--data", "d", "--output", "o"}, new TrainOptions(), sink));
-        assertTrue(rebuilt.getMessage().contains("drop --rebuild-network"), rebuilt.getMessage());
-        Cli.CliExit zero = assertThrows(Cli.CliExit.class, () -> TrainJob.cli().parse(
-                new String[]{"--updater-averaging-every", "0", "--data", "d", "--output", "o"}, new TrainOptions(), sink));
-        assertTrue(zero.getMessage().contains("must be 1 or more"), zero.getMessage());
-        assertEquals(4, TrainJob.cli().parse(new String[]{"--updater-averaging-every", "4", "--data", "d", "--output", "o"},
-                new TrainOptions(), sink).updaterAveragingEvery);
+    /** train-job's one-line refusal of these arguments (with the required --data and --output besides). */
+    private static String refusal(String... args) {
+        return assertThrows(Cli.CliExit.class, () -> parse(args)).getMessage();
+    }
+
+    /** train-job's options from these arguments (with the required --data and --output besides). */
+    private static TrainOptions parse(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--data", "d", "--output", "o"));
+        return TrainJob.cli().parse(all.toArray(new String[0]), new TrainOptions(), new PrintStream(new ByteArrayOutputStream()));
     }
 
     @Test
-    void bfloat16DeltasNeedSparkzoosTrainingMaster() {
-        PrintStream sink = new PrintStream(new ByteArrayOutputStream());
-        Cli.CliExit stock = assertThrows(Cli.CliExit.class, () -> TrainJob.cli().parse(
-                new String[]{"--bf16-parameters", "--training-master", "stock", "--data", "d", "--output", "o"}, new TrainOptions(), sink));
-        assertTrue(stock.getMessage().contains("--bf16-parameters needs --training-master sparkzoo"), stock.getMessage());
-        assertTrue(TrainJob.cli().parse(new String[]{"--bf16-parameters", "--data", "d", "--output", "o"}, new TrainOptions(), sink).bf16Parameters);
+    void updaterAveragingEveryFewRoundsNeedsKeptNetworks() {
+        String rebuilt = refusal("--updater-averaging-every", "4", "--rebuild-network");
+        assertTrue(rebuilt.contains("drop --rebuild-network"), rebuilt);
+        String zero = refusal("--updater-averaging-every", "0");
+        assertTrue(zero.contains("must be 1 or more"), zero);
+        assertEquals(4, parse("--updater-averaging-every", "4").updaterAveragingEvery);
+    }
+
+    @Test
+    void bfloat16ParametersNeedSparkzoosTrainingMaster() {
+        String stock = refusal("--bf16-parameters", "--training-master", "stock");
+        assertTrue(stock.contains("--bf16-parameters needs --training-master sparkzoo"), stock);
+        assertTrue(parse("--bf16-parameters").bf16Parameters);
         assertFalse(new TrainOptions().bf16Parameters, "off by default");
     }
 
