@@ -33,7 +33,7 @@ def worker(rank, a, channels, port, results):
     try:
         model = tp.build_model(a.model, channels, a.image_size, a.classes)  # same seed: same start everywhere
         ddp = DistributedDataParallel(model)
-        optimizer = tp.sgd(ddp, a.lr, a.momentum, a.nesterov)
+        optimizer = tp.sgd(ddp, a.lr, a.momentum, a.nesterov, a.weight_decay)
         batches = tp.pool_batches(a.batch, a.warmup + a.steps, a.image_size, channels, a.procs)
         x, y = tp.fashion_mnist(a.data_dir, batches * a.batch, a.image_size, channels, rank, a.procs)
         step = tp.make_step(ddp, optimizer, x, y, a.batch, tp.AUX_LOSS_WEIGHT.get(a.model, 0.0))

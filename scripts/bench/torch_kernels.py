@@ -19,7 +19,7 @@ from torch_peers import torch
 def run(model_name, a):
     channels = a.channels or tp.default_channels(model_name)
     model = tp.build_model(model_name, channels, a.image_size, a.classes)
-    optimizer = tp.sgd(model, a.lr, a.momentum, a.nesterov)
+    optimizer = tp.sgd(model, a.lr, a.momentum, a.nesterov, a.weight_decay)
     batches = tp.pool_batches(a.batch, a.warmup + a.steps, a.image_size, channels, 1)
     x, y = tp.fashion_mnist(a.data_dir, batches * a.batch, a.image_size, channels)
     step = tp.make_step(model, optimizer, x, y, a.batch, tp.AUX_LOSS_WEIGHT.get(model_name, 0.0))

@@ -301,8 +301,9 @@ def check_params():
 
 # ---- training
 
-def sgd(model, lr, momentum, nesterov):
-    return torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, nesterov=nesterov)
+def sgd(model, lr, momentum, nesterov, weight_decay=0.0):
+    """torch.optim.SGD; its weight_decay adds c w to the gradient, as train-job's --weight-decay-mode l2 does."""
+    return torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
 
 
 def make_step(model, optimizer, x, y, batch, aux_weight):
@@ -334,6 +335,8 @@ def add_common_args(p, default_steps):
     p.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
     p.add_argument("--lr", type=float, default=0.01, help="SGD learning rate (default 0.01)")
     p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
+    p.add_argument("--weight-decay", type=float, default=0.0,
+                   help="L2 weight decay c, added to the gradient (train-job's --weight-decay-mode l2); default 0")
     p.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=True,
                    help="Nesterov momentum, as train-job's default optimizer (DL4J Nesterovs); default on")
     p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="folder with Fashion-MNIST's IDX .gz files")

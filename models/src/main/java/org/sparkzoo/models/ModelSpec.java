@@ -2,6 +2,7 @@ package org.sparkzoo.models;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.sparkzoo.models.training.FastPenaltyGraph;
 
 import java.util.function.Function;
 
@@ -49,7 +50,7 @@ public final class ModelSpec {
 
     /** A freshly initialized network. */
     public ComputationGraph build(ModelConfig config) {
-        ComputationGraph net = new ComputationGraph(configuration(config));
+        ComputationGraph net = new FastPenaltyGraph(configuration(config));
         net.init();
         return net;
     }

@@ -40,6 +40,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sparkzoo.models.training.FastPenaltyGraph;
 import org.sparkzoo.models.training.LearningRates;
 import org.sparkzoo.models.vertices.Masks;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -405,8 +406,8 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
         private final boolean collectStats;
         private final boolean reuse;
         private final boolean bf16Parameters;
-        /** The parameters this task's round started from (the broadcast's): its result is the change from them. */
-        private transient INDArray start;
+        /** This task's network and, with bfloat16 parameters, the buffers its round's change is computed in. */
+        private transient Kept kept;
         /** The training run: networks are kept for the rounds of one run only (another may differ in any setting). */
         private final String run;
         private final LongAccumulator fitNanos;
@@ -453,17 +454,34 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             if (!bf16Parameters || r.getParameters() == null) {
                 return r;
             }
-            INDArray delta = r.getParameters().sub(start).castTo(DataType.BFLOAT16);
-            return new ParameterAveragingTrainingResult(delta, r.getUpdaterState(), r.getScore(), r.getSparkTrainingStats(),
+            // in place: the network's parameters are the broadcast's again before it fits another round
+            kept.moved.assign(r.getParameters().subi(kept.start));
+            return new ParameterAveragingTrainingResult(kept.moved, r.getUpdaterState(), r.getScore(), r.getSparkTrainingStats(),
                     r.getListenerMetaData(), r.getListenerStaticInfo(), r.getListenerUpdates());
         }
 
-        private static final class Idle {
+        /**
+         * A worker's network, kept between rounds, with bfloat16 parameters also the round's start widened and the
+         * change it sends back: buffers reused every round (a fresh 100 MB array costs more than filling one).
+         */
+        private static final class Kept {
             final ComputationGraph net;
+            final INDArray start;
+            final INDArray moved;
+
+            Kept(ComputationGraph net, boolean bf16Parameters) {
+                this.net = net;
+                this.start = bf16Parameters ? net.params().ulike() : null;
+                this.moved = bf16Parameters ? Nd4j.createUninitialized(DataType.BFLOAT16, net.params().shape()) : null;
+            }
+        }
+
+        private static final class Idle {
+            final Kept kept;
             final long round;
 
-            Idle(ComputationGraph net, long round) {
-                this.net = net;
+            Idle(Kept kept, long round) {
+                this.kept = kept;
                 this.round = round;
             }
         }
@@ -488,41 +506,39 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
                 helper.logBroadcastGetValueEnd();
             }
             ComputationGraphConfiguration c = t.getGraphConfiguration();
-            // bfloat16 parameters start the round at the driver's rounded to 8 bits: widened once, they are both
-            // the network's and what its change is measured from; float32 ones are read only (the network copies)
-            start = bf16Parameters ? t.getParameters().castTo(c.getDataType()) : t.getParameters();
             String shape = run + "|" + shape(t);
-            ComputationGraph net = reuse ? take(run, shape, tuple.id()) : null;
-            if (net == null && !bf16Parameters) {
-                net = super.getInitialModelGraph(); // built from the configuration, as dl4j-spark does
+            kept = reuse ? take(run, shape, tuple.id()) : null;
+            if (kept == null) {
+                // as dl4j-spark builds it, with DL4J's penalty summed faster (FastPenaltyGraph)
+                ComputationGraph built = new FastPenaltyGraph(c.clone());
+                INDArray p = t.getParameters();
+                built.init(p.dataType() == c.getDataType() ? p.dup() : p.castTo(c.getDataType()), false); // its own copy
+                kept = new Kept(built, bf16Parameters);
             } else {
-                if (net == null) {
-                    net = new ComputationGraph(c.clone()); // as dl4j-spark builds it, from the widened parameters
-                    net.init(start.dup(), false);
-                    if (t.getUpdaterState() != null) {
-                        net.getUpdater().setStateViewArray(t.getUpdaterState().dup());
-                    }
-                } else {
-                    double lr = learningRate(c);
-                    if (!Double.isNaN(lr)) {
-                        LearningRates.set(net, lr);
-                    }
-                    net.params().assign(start);
-                    if (t.getUpdaterState() != null && net.getUpdater().getStateViewArray() != null) {
-                        net.getUpdater().getStateViewArray().assign(t.getUpdaterState());
-                    }
+                double lr = learningRate(c);
+                if (!Double.isNaN(lr)) {
+                    LearningRates.set(kept.net, lr);
                 }
-                setStats(helper); // dl4j-spark's own build sets its stats helper; the other two paths set it here
-                if (helper != null) {
-                    helper.logInitEnd();
-                }
+                kept.net.params().assign(t.getParameters()); // bfloat16 ones widened on the way
+            }
+            ComputationGraph net = kept.net;
+            if (bf16Parameters) {
+                // the round starts at the driver's parameters rounded to 8 bits: its change is measured from there
+                kept.start.assign(net.params());
+            }
+            if (t.getUpdaterState() != null && net.getUpdater().getStateViewArray() != null) {
+                net.getUpdater().getStateViewArray().assign(t.getUpdaterState()); // into the network's own state
+            }
+            setStats(helper); // dl4j-spark's own build sets its stats helper; this one sets it here
+            if (helper != null) {
+                helper.logInitEnd();
             }
             net.getConfiguration().setIterationCount(c.getIterationCount());
             net.getConfiguration().setEpochCount(c.getEpochCount());
             TaskContext task = TaskContext.get();
             Masks.setWorkerStream(net, task == null ? 0 : task.partitionId());
             if (reuse) {
-                release(shape, net, tuple.id());
+                release(shape, kept, tuple.id());
             }
             countMinibatchesOfThisTask();
             return net;
@@ -540,15 +556,15 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
         }
 
         /** Back to the pool when the task ends; usable again only in a later round (its result aliases the params). */
-        private static void release(String shape, ComputationGraph net, long round) {
+        private static void release(String shape, Kept kept, long round) {
             TaskContext ctx = TaskContext.get();
             if (ctx != null) {
                 ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener)
-                        context -> IDLE.computeIfAbsent(shape, k -> new ConcurrentLinkedDeque<>()).add(new Idle(net, round)));
+                        context -> IDLE.computeIfAbsent(shape, k -> new ConcurrentLinkedDeque<>()).add(new Idle(kept, round)));
             }
         }
 
-        private static ComputationGraph take(String run, String shape, long round) {
+        private static Kept take(String run, String shape, long round) {
             IDLE.keySet().removeIf(k -> !k.startsWith(run + "|")); // networks of runs that are over
             Deque<Idle> idle = IDLE.get(shape);
             if (idle == null) {
@@ -557,7 +573,7 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             for (Iterator<Idle> it = idle.iterator(); it.hasNext(); ) {
                 Idle i = it.next();
                 if (i.round != round && idle.remove(i)) {
-                    return i.net;
+                    return i.kept;
                 }
             }
             return null;
