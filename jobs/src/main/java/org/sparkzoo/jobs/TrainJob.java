@@ -68,7 +68,7 @@ public final class TrainJob {
                 .integer("updater-averaging-every", d.updaterAveragingEvery,
                         "average the workers' optimizer state (momentum, Adam's moments) every N rounds and before checkpoints; in between each worker keeps its own and only parameters travel (1: every round)",
                         (o, v) -> o.updaterAveragingEvery = v)
-                .flag("bf16-parameters", "parameters travel in bfloat16 both ways (half their bytes): out, the driver's rounded; back, how far each worker's round moved them; the driver adds the mean change to its full-precision parameters", o -> o.bf16Parameters = true)
+                .flag("bf16-parameters", "parameters and updater state travel in bfloat16 both ways (half their bytes): out, the driver's rounded; back, how far each worker's round moved them; the driver adds the mean change to its full-precision copy", o -> o.bf16Parameters = true)
                 .flag("training-stats", "collect dl4j-spark's training stats (a timeline of every round in training-stats.html; its event lists grow with the run)", o -> o.trainingStats = true)
                 .check(o -> o.cropPadding < -1 ? "--crop-padding must be 0 or more (pixels of zero padding per side)" : null)
                 .check(o -> ModelRegistry.contains(o.model) ? null : unknownModel(o.model))

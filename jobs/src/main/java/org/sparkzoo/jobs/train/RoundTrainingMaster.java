@@ -88,11 +88,11 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * <li>the updater state can be averaged every few rounds only ({@code --updater-averaging-every}): in between,
  * each worker's kept network keeps its own, and only parameters travel (half the bytes with momentum, a third
  * with Adam);</li>
- * <li>with {@code --bf16-parameters}, parameters travel in bfloat16 both ways (half their bytes): out, the driver's
- * rounded to 8 significant bits, from which each worker's round starts; back, not the worker's parameters but how
- * far its round moved them. The driver sums those changes in the parameters' own precision and adds their mean to
- * its parameters, the one full-precision copy, so the rounding never accumulates (mixed precision's master
- * weights);</li>
+ * <li>with {@code --bf16-parameters}, parameters and updater state travel in bfloat16 both ways (half their
+ * bytes): out, the driver's rounded to 8 significant bits, from which each worker's round starts; back, not the
+ * worker's values but how far its round moved them (the updater state from the last state the driver sent). The
+ * driver sums those changes in full precision and adds their mean to its own parameters and state, the one
+ * full-precision copy, so the rounding never accumulates (mixed precision's master weights);</li>
  * <li>each round's broadcast is destroyed once the round has been averaged, not left to the driver's GC;</li>
  * <li>the workers time their set-up, data loading and minibatches and count the examples they fitted into Spark
  * accumulators ({@link #lastRound()}), without dl4j-spark's training stats, whose event lists grow with the run.</li>
@@ -270,10 +270,10 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
     }
 
     /**
-     * dl4j-spark's {@code processResults} for workers that return the change of their parameters over the round
-     * (bfloat16) instead of the parameters: the changes are summed in the parameters' precision (dl4j-spark's own
-     * combining, after widening), and their mean is added to the driver's parameters; the updater state, when sent,
-     * is averaged as dl4j-spark does.
+     * dl4j-spark's {@code processResults} for workers that return the change of their parameters and updater state
+     * over the round (bfloat16) instead of the values: the changes are summed in the parameters' precision
+     * (dl4j-spark's own combining, after widening), and their mean is added to the driver's parameters and, when
+     * sent, its updater state.
      */
     private void averageDeltas(SparkComputationGraph graph, JavaRDD<ParameterAveragingTrainingResult> results) {
         ComputationGraph net = graph.getNetwork();
@@ -287,7 +287,7 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
         net.params().addi(sum.getParametersSum().divi(count));
         INDArray updaterState = sum.getUpdaterStateSum();
         if (updaterState != null) {
-            net.getUpdater().setStateViewArray(updaterState.divi(count));
+            net.getUpdater().getStateViewArray().addi(updaterState.divi(count)); // a change too: the master copy moves
         }
         graph.setScore(sum.getScoreSum() / count);
         if (collectTrainingStats) {
@@ -299,8 +299,8 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
     }
 
     /**
-     * dl4j-spark's combining of two partial sums, after widening bfloat16 parameter changes to the parameters' type;
-     * a sum combined with nothing passes through as it is (still bfloat16).
+     * dl4j-spark's combining of two partial sums, after widening bfloat16 changes (parameters, updater state) to the
+     * parameters' type; a sum combined with nothing passes through as it is (still bfloat16).
      */
     static final class Widening implements Function2<ParameterAveragingAggregationTuple, ParameterAveragingAggregationTuple,
             ParameterAveragingAggregationTuple> {
@@ -327,7 +327,9 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             if (t == null || t.getParametersSum() == null || t.getParametersSum().dataType() == type) {
                 return t;
             }
-            return new ParameterAveragingAggregationTuple(t.getParametersSum().castTo(type), t.getUpdaterStateSum(),
+            INDArray state = t.getUpdaterStateSum();
+            return new ParameterAveragingAggregationTuple(t.getParametersSum().castTo(type),
+                    state == null || state.dataType() == type ? state : state.castTo(type),
                     t.getScoreSum(), t.getAggregationsCount(), t.getSparkTrainingStats(), t.getListenerMetaData(),
                     t.getListenerStaticInfo(), t.getListenerUpdates());
         }
@@ -378,8 +380,8 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
     private ParameterAveragingTrainingWorker worker(SparkComputationGraph graph, boolean sendUpdater, boolean averageUpdater) {
         INDArray params = graph.getNetwork().params();
         NetBroadcastTuple tuple = new NetBroadcastTuple(graph.getNetwork().getConfiguration(),
-                bf16Parameters ? params.castTo(DataType.BFLOAT16) : params,
-                sendUpdater ? graph.getNetwork().getUpdater().getStateViewArray() : null);
+                narrowed(params),
+                sendUpdater ? narrowed(graph.getNetwork().getUpdater().getStateViewArray()) : null);
         if (collectTrainingStats) {
             stats.logBroadcastStart();
         }
@@ -395,6 +397,11 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
                 averagingFrequency, prefetchNumBatches, collectTrainingStats);
         return new Worker(broadcast, saveUpdater && averageUpdater, configuration, trainingHookList, listeners,
                 getRouterProvider(), reuseNetworks, bf16Parameters, runId, fitNanos, setupNanos, fittedExamples, fittedMinibatches, executors);
+    }
+
+    /** What travels of the driver's float32 array: itself, or with --bf16-parameters rounded to bfloat16. */
+    private INDArray narrowed(INDArray a) {
+        return bf16Parameters && a != null ? a.castTo(DataType.BFLOAT16) : a;
     }
 
     static final class Worker extends ParameterAveragingTrainingWorker {
@@ -454,25 +461,33 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             if (!bf16Parameters || r.getParameters() == null) {
                 return r;
             }
-            // in place: the network's parameters are the broadcast's again before it fits another round
-            kept.moved.assign(r.getParameters().subi(kept.start));
-            return new ParameterAveragingTrainingResult(kept.moved, r.getUpdaterState(), r.getScore(), r.getSparkTrainingStats(),
+            INDArray state = r.getUpdaterState() == null ? null : kept.stateMoved.assign(kept.stateStart.rsubi(r.getUpdaterState()));
+            return new ParameterAveragingTrainingResult(kept.moved.assign(kept.start.rsubi(r.getParameters())), state,
+                    r.getScore(), r.getSparkTrainingStats(),
                     r.getListenerMetaData(), r.getListenerStaticInfo(), r.getListenerUpdates());
         }
 
         /**
-         * A worker's network, kept between rounds, with bfloat16 parameters also the round's start widened and the
-         * change it sends back: buffers reused every round (a fresh 100 MB array costs more than filling one).
+         * A worker's network, kept between rounds; with bfloat16 parameters also where its parameters and updater
+         * state started (the last broadcast of each, widened; a new network's own initial state until the driver
+         * sends one) and the bfloat16 changes it sends back: buffers reused every round (a fresh 100 MB array costs
+         * more than filling one). Each start buffer becomes the change (in place) when the result is made.
          */
         private static final class Kept {
             final ComputationGraph net;
             final INDArray start;
             final INDArray moved;
+            final INDArray stateStart;
+            final INDArray stateMoved;
 
             Kept(ComputationGraph net, boolean bf16Parameters) {
                 this.net = net;
+                INDArray state = net.getUpdater().getStateViewArray();
+                boolean hasState = bf16Parameters && state != null;
                 this.start = bf16Parameters ? net.params().ulike() : null;
                 this.moved = bf16Parameters ? Nd4j.createUninitialized(DataType.BFLOAT16, net.params().shape()) : null;
+                this.stateStart = hasState ? state.dup() : null;
+                this.stateMoved = hasState ? Nd4j.createUninitialized(DataType.BFLOAT16, state.shape()) : null;
             }
         }
 
@@ -526,8 +541,12 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
                 // the round starts at the driver's parameters rounded to 8 bits: its change is measured from there
                 kept.start.assign(net.params());
             }
-            if (t.getUpdaterState() != null && net.getUpdater().getStateViewArray() != null) {
-                net.getUpdater().getStateViewArray().assign(t.getUpdaterState()); // into the network's own state
+            INDArray state = net.getUpdater().getStateViewArray();
+            if (t.getUpdaterState() != null && state != null) {
+                state.assign(t.getUpdaterState()); // into the network's own state, bfloat16 widened on the way
+                if (bf16Parameters) {
+                    kept.stateStart.assign(state);
+                }
             }
             setStats(helper); // dl4j-spark's own build sets its stats helper; this one sets it here
             if (helper != null) {
