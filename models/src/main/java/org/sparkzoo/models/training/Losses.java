@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>{@link #penalty} is DL4J's penalty ({@code calcRegularizationScore}) computed faster and more exactly: DL4J takes
  * each weight array's {@code norm2Number()}, libnd4j's reduction, which sums in float one element at a time (ResNet-50
  * at 32x32: 35-39 ms on one core, and 7.5% low on its 23.6M parameters as one array); here ||w||^2 is the BLAS dot
- * product of 256k-element pieces (float within a piece, double across them: 10 ms, within 1e-6 of a double sum).
+ * product of 256k-element pieces (float within a piece, double across them: 11 ms, within 1e-6 of a double sum).
  * DL4J computes the penalty at every minibatch, so {@link FastPenaltyGraph} uses this one.
  */
 public final class Losses {
