@@ -12,7 +12,6 @@ import org.sparkzoo.models.training.Losses;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -39,11 +38,8 @@ class FastPenaltyTest {
     /** 0.5 c sum w^2 over every trainable parameter (not batch norm's running statistics), summed in double. */
     private static double exactPenalty(ComputationGraph net, double c) {
         double sum = 0;
-        for (Map.Entry<String, INDArray> p : net.paramTable().entrySet()) {
-            if (p.getKey().endsWith("_mean") || p.getKey().endsWith("_var") || p.getKey().endsWith("_log10stdev")) {
-                continue;
-            }
-            INDArray w = p.getValue().castTo(DataType.DOUBLE);
+        for (INDArray p : WeightDecayTest.params(net).values()) {
+            INDArray w = p.castTo(DataType.DOUBLE);
             sum += w.mul(w).sumNumber().doubleValue();
         }
         return 0.5 * c * sum;

@@ -106,7 +106,7 @@ class WeightDecayTest {
     }
 
     /** Copies of every trainable parameter array, by name. */
-    private static Map<String, INDArray> params(ComputationGraph net) {
+    static Map<String, INDArray> params(ComputationGraph net) {
         Map<String, INDArray> m = new LinkedHashMap<>();
         net.paramTable().forEach((k, v) -> {
             if (trainable(k)) {

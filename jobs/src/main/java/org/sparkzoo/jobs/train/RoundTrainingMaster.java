@@ -378,9 +378,8 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
 
     /** The round's worker; the broadcast carries the updater state only when it is newer than the workers' own. */
     private ParameterAveragingTrainingWorker worker(SparkComputationGraph graph, boolean sendUpdater, boolean averageUpdater) {
-        INDArray params = graph.getNetwork().params();
         NetBroadcastTuple tuple = new NetBroadcastTuple(graph.getNetwork().getConfiguration(),
-                narrowed(params),
+                narrowed(graph.getNetwork().params()),
                 sendUpdater ? narrowed(graph.getNetwork().getUpdater().getStateViewArray()) : null);
         if (collectTrainingStats) {
             stats.logBroadcastStart();
@@ -454,7 +453,7 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             return result;
         }
 
-        /** With bfloat16 parameters: the round's change of the parameters instead of the parameters. */
+        /** With bfloat16 parameters: the round's change of the parameters (and updater state, when sent) instead of the values. */
         @Override
         public ParameterAveragingTrainingResult getFinalResult(ComputationGraph graph) {
             ParameterAveragingTrainingResult r = super.getFinalResult(graph);

@@ -88,7 +88,7 @@ public final class TrainOptions implements Serializable {
     public String trainingMaster = "sparkzoo";
     /** Average the workers' updater state every N rounds (and before checkpoints); 1 = every round, as dl4j-spark does. */
     public int updaterAveragingEvery = 1;
-    /** Parameters travel in bfloat16 (out rounded, back as each worker's change); the driver keeps them in full precision. */
+    /** Parameters and updater state travel in bfloat16 (out rounded, back as each worker's change); the driver keeps them in full precision. */
     public boolean bf16Parameters = false;
     /** Stop after this many rounds in total (for smoke tests and benchmarks); 0 = no limit. */
     public int maxRounds = 0;
