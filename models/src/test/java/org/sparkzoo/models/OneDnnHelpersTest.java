@@ -16,6 +16,8 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sparkzoo.models.blocks.Graph;
 import org.sparkzoo.models.blocks.Residual;
+import org.sparkzoo.models.training.BatchNormHelper;
+import org.sparkzoo.models.training.FastPenaltyGraph;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -48,8 +50,13 @@ class OneDnnHelpersTest {
     }
 
     private static ComputationGraph build(ComputationGraphConfiguration conf, boolean helpers, INDArray params) {
+        return build(conf, helpers, params, false);
+    }
+
+    /** fast: the zoo's own graph (FastPenaltyGraph), whose batch-norm layers train with sparkzoo's BatchNormHelper. */
+    private static ComputationGraph build(ComputationGraphConfiguration conf, boolean helpers, INDArray params, boolean fast) {
         System.setProperty(NativeKernels.HELPERS_DISABLE_PROPERTY, helpers ? "false" : "true");
-        ComputationGraph net = new ComputationGraph(conf);
+        ComputationGraph net = fast ? new FastPenaltyGraph(conf) : new ComputationGraph(conf);
         net.init(params.castTo(conf.getDataType()), true);
         return net;
     }
@@ -61,13 +68,22 @@ class OneDnnHelpersTest {
     }
 
     private static Map<String, INDArray> gradients(ComputationGraph net, DataSet ds) {
+        return gradients(net, ds, false);
+    }
+
+    /**
+     * stats: instead of the gradients, the updates of the running mean and variance, which DL4J computes from the
+     * batch statistics the helper kept from the forward pass.
+     */
+    private static Map<String, INDArray> gradients(ComputationGraph net, DataSet ds, boolean stats) {
         DataType type = net.params().dataType();
         net.setInputs(ds.getFeatures().castTo(type));
         net.setLabels(ds.getLabels().castTo(type));
         net.computeGradientAndScore();
         Map<String, INDArray> out = new LinkedHashMap<>();
         net.gradient().gradientForVariable().forEach((k, v) -> {
-            if (!k.endsWith("_mean") && !k.endsWith("_var") && !k.endsWith("_log10stdev")) { // running stats, not gradients
+            boolean runningStat = k.endsWith("_mean") || k.endsWith("_var") || k.endsWith("_log10stdev");
+            if (runningStat == stats) {
                 out.put(k, v.castTo(DataType.DOUBLE).dup());
             }
         });
@@ -143,16 +159,24 @@ class OneDnnHelpersTest {
         assertInstanceOf(MKLDNNBatchNormHelper.class, helper(firstBatchNorm(on)), "helpers must be on in " + name);
         Map<String, INDArray> gOn = gradients(on, ds);
         on.close();
+        ComputationGraph fast = build(floatConf, true, params, true);
+        assertInstanceOf(BatchNormHelper.class, helper(firstBatchNorm(fast)), "the zoo's graph must train batch norm with sparkzoo's helper in " + name);
+        Map<String, INDArray> gFast = gradients(fast, ds);
+        Map<String, INDArray> sFast = gradients(fast, ds, true);
+        fast.close();
         ComputationGraph off = build(floatConf, false, params);
         assertNull(helper(firstBatchNorm(off)), "helpers must be off in the comparison network");
         Map<String, INDArray> gOff = gradients(off, ds);
+        Map<String, INDArray> sOff = gradients(off, ds, true);
         off.close();
 
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
         Map<String, INDArray> reference;
+        Map<String, INDArray> sReference;
         try {
             ComputationGraph ref = build(conf.get(), false, params);
             reference = gradients(ref, ds);
+            sReference = gradients(ref, ds, true);
             ref.close();
         } finally {
             Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
@@ -170,6 +194,19 @@ class OneDnnHelpersTest {
         assertTrue(global < 1e-4, name + ": helpers off vs double precision over all parameters: " + global);
         assertTrue(onVsRef <= bound, name + ": helpers on vs double precision " + whereOn
                 + " exceeds " + ROUNDING_FACTOR + "x the float rounding of helpers off (" + whereOff + ")");
+
+        StringBuilder whereFast = new StringBuilder();
+        double fastVsRef = worst(gFast, reference, whereFast);
+        StringBuilder statsOff = new StringBuilder();
+        StringBuilder statsFast = new StringBuilder();
+        double statsBound = ROUNDING_FACTOR * Math.max(worst(sOff, sReference, statsOff), ROUNDING_FLOOR);
+        double statsFastVsRef = worst(sFast, sReference, statsFast);
+        System.out.printf("sparkzoo's batch-norm helper, %s: gradients vs double %.1e (%s); running-statistics updates vs double %.1e (%s), bound %.1e%n",
+                name, fastVsRef, whereFast, statsFastVsRef, statsFast, statsBound);
+        assertTrue(fastVsRef <= bound, name + ": sparkzoo's batch-norm helper vs double precision " + whereFast
+                + " exceeds " + ROUNDING_FACTOR + "x the float rounding of helpers off (" + whereOff + ")");
+        assertTrue(statsFastVsRef <= statsBound, name + ": running-statistics updates with sparkzoo's helper vs double precision "
+                + statsFast + " exceed " + ROUNDING_FACTOR + "x the float rounding of helpers off (" + statsOff + ")");
     }
 
     @Test

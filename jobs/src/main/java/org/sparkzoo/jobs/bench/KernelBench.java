@@ -44,6 +44,8 @@ public final class KernelBench {
     private static final long POOL_BYTES = 256L << 20;
     /** Folder for async-profiler's collapsed stacks of the timed steps; set by scripts/bench-kernels --profile. */
     static final String PROFILE_PROPERTY = "sparkzoo.bench.profile";
+    /** Extra async-profiler start options, e.g. {@code cstack=dwarf} to unwind libnd4j's frames, which have no frame pointers. */
+    static final String PROFILE_OPTIONS_PROPERTY = "sparkzoo.bench.profile.options";
     private static final int TRAIN_IMAGES = 60_000;
 
     /** What the command line sets; the defaults are torch_kernels.py's. */
@@ -115,7 +117,8 @@ public final class KernelBench {
             net.fit(batches.get(i % batches.size()));
         }
         double[] seconds = new double[o.steps];
-        profiler("start,event=cpu,interval=5ms");
+        String extra = System.getProperty(PROFILE_OPTIONS_PROPERTY, "");
+        profiler("start,event=cpu,interval=5ms" + (extra.isEmpty() ? "" : "," + extra));
         for (int i = 0; i < o.steps; i++) {
             MultiDataSet b = batches.get((o.warmup + i) % batches.size());
             long t0 = System.nanoTime();
