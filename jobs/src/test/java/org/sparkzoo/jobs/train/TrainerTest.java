@@ -12,6 +12,7 @@ import org.sparkzoo.jobs.checkpoint.Checkpoints;
 import org.sparkzoo.jobs.checkpoint.TrainState;
 import org.sparkzoo.jobs.cli.UserError;
 import org.sparkzoo.jobs.eval.FashionMnistRun;
+import org.sparkzoo.models.training.FastPenaltyGraph;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -120,8 +121,22 @@ class TrainerTest {
         // does not depend on the count (SGD with momentum, Nesterov) must match it exactly
         TrainOptions sgd = mobilenetWithSgd();
         sgd.classifierDropout = 0; // stock workers draw dropout masks from a shared stream
-        assertSameTraining("mobilenet_v2 x0.25 (batch norm), SGD momentum: sparkzoo vs stock",
-                finalStateDifference(sgd, o -> { }, o -> o.trainingMaster = "stock"));
+        // Stock workers build plain ComputationGraphs, whose batch norm is DL4J's oneDNN helper; sparkzoo's workers
+        // build FastPenaltyGraphs with sparkzoo's BatchNormHelper. The two kernels agree to float rounding in one
+        // step (OneDnnHelpersTest), but training amplifies rounding: DL4J's own helpers on and off part by 0.4 of
+        // the parameters' norm in 12 steps of mobilenet_v2 at lr 0.05. So the round is compared on equal kernels.
+        String batchNorm = System.getProperty(FastPenaltyGraph.BATCH_NORM_PROPERTY);
+        System.setProperty(FastPenaltyGraph.BATCH_NORM_PROPERTY, "dl4j");
+        try {
+            assertSameTraining("mobilenet_v2 x0.25 (batch norm), SGD momentum: sparkzoo vs stock",
+                    finalStateDifference(sgd, o -> { }, o -> o.trainingMaster = "stock"));
+        } finally {
+            if (batchNorm == null) {
+                System.clearProperty(FastPenaltyGraph.BATCH_NORM_PROPERTY);
+            } else {
+                System.setProperty(FastPenaltyGraph.BATCH_NORM_PROPERTY, batchNorm);
+            }
+        }
         TrainOptions nesterov = options(FashionMnistRun.get(), Files.createTempDirectory("unused"));
         assertSameTraining("lenet5, Nesterov: sparkzoo vs stock", finalStateDifference(nesterov, o -> { }, o -> o.trainingMaster = "stock"));
     }
