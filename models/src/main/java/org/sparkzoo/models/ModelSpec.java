@@ -2,7 +2,7 @@ package org.sparkzoo.models;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.sparkzoo.models.training.FastPenaltyGraph;
+import org.sparkzoo.models.training.ZooGraph;
 
 import java.util.function.Function;
 
@@ -50,7 +50,7 @@ public final class ModelSpec {
 
     /** A freshly initialized network. */
     public ComputationGraph build(ModelConfig config) {
-        ComputationGraph net = new FastPenaltyGraph(configuration(config));
+        ComputationGraph net = new ZooGraph(configuration(config));
         net.init();
         return net;
     }

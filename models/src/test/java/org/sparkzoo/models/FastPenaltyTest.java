@@ -7,7 +7,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Nesterovs;
-import org.sparkzoo.models.training.FastPenaltyGraph;
+import org.sparkzoo.models.training.ZooGraph;
 import org.sparkzoo.models.training.Losses;
 
 import java.io.ByteArrayInputStream;
@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link Losses#penalty} and {@link FastPenaltyGraph} in float, on a real zoo network (ResNet-18 at 32x32, 11.2M
+ * {@link Losses#penalty} and {@link ZooGraph} in float, on a real zoo network (ResNet-18 at 32x32, 11.2M
  * parameters, arrays of up to 2.4M elements) and real Fashion-MNIST images: the same penalty as DL4J's, to double
  * precision, and the same training.
  */
@@ -88,17 +88,17 @@ class FastPenaltyTest {
     }
 
     @Test
-    void theZooBuildsFastPenaltyGraphsThatTrainAsDl4jsAndSaveAsPlainOnes() throws Exception {
+    void theZooBuildsZooGraphsThatTrainAsDl4jsAndSaveAsPlainOnes() throws Exception {
         // the penalty alone: with sparkzoo's batch-norm kernel too, float rounding would part the two in 3 steps
         // (OneDnnHelpersTest compares that kernel's gradients)
-        System.setProperty(FastPenaltyGraph.BATCH_NORM_PROPERTY, "dl4j");
+        System.setProperty(ZooGraph.BATCH_NORM_PROPERTY, "dl4j");
         ComputationGraph fast;
         try {
             fast = resnet18(5e-4, WeightDecayKind.L2);
         } finally {
-            System.clearProperty(FastPenaltyGraph.BATCH_NORM_PROPERTY);
+            System.clearProperty(ZooGraph.BATCH_NORM_PROPERTY);
         }
-        assertInstanceOf(FastPenaltyGraph.class, fast);
+        assertInstanceOf(ZooGraph.class, fast);
         ComputationGraph plain = plainCopy(fast);
         assertEquals(ComputationGraph.class, plain.getClass());
         DataSet batch = FashionMnist.batch(16, 1, 32);

@@ -17,7 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.sparkzoo.models.blocks.Graph;
 import org.sparkzoo.models.blocks.Residual;
 import org.sparkzoo.models.training.BatchNormHelper;
-import org.sparkzoo.models.training.FastPenaltyGraph;
+import org.sparkzoo.models.training.ZooGraph;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -53,10 +53,10 @@ class OneDnnHelpersTest {
         return build(conf, helpers, params, false);
     }
 
-    /** fast: the zoo's own graph (FastPenaltyGraph), whose batch-norm layers train with sparkzoo's BatchNormHelper. */
+    /** fast: the zoo's own graph (ZooGraph), whose batch-norm layers train with sparkzoo's BatchNormHelper. */
     private static ComputationGraph build(ComputationGraphConfiguration conf, boolean helpers, INDArray params, boolean fast) {
         System.setProperty(NativeKernels.HELPERS_DISABLE_PROPERTY, helpers ? "false" : "true");
-        ComputationGraph net = fast ? new FastPenaltyGraph(conf) : new ComputationGraph(conf);
+        ComputationGraph net = fast ? new ZooGraph(conf) : new ComputationGraph(conf);
         net.init(params.castTo(conf.getDataType()), true);
         return net;
     }

@@ -40,7 +40,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
-import org.sparkzoo.models.training.FastPenaltyGraph;
+import org.sparkzoo.models.training.ZooGraph;
 import org.sparkzoo.models.training.LearningRates;
 import org.sparkzoo.models.vertices.Masks;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -523,8 +523,8 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             String shape = run + "|" + shape(t);
             kept = reuse ? take(run, shape, tuple.id()) : null;
             if (kept == null) {
-                // as dl4j-spark builds it, with DL4J's penalty summed faster (FastPenaltyGraph)
-                ComputationGraph built = new FastPenaltyGraph(c.clone());
+                // as dl4j-spark builds it, with the penalty and batch norm's backward computed faster (ZooGraph)
+                ComputationGraph built = new ZooGraph(c.clone());
                 INDArray p = t.getParameters();
                 built.init(p.dataType() == c.getDataType() ? p.dup() : p.castTo(c.getDataType()), false); // its own copy
                 kept = new Kept(built, bf16Parameters);

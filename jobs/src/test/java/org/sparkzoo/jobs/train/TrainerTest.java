@@ -12,7 +12,7 @@ import org.sparkzoo.jobs.checkpoint.Checkpoints;
 import org.sparkzoo.jobs.checkpoint.TrainState;
 import org.sparkzoo.jobs.cli.UserError;
 import org.sparkzoo.jobs.eval.FashionMnistRun;
-import org.sparkzoo.models.training.FastPenaltyGraph;
+import org.sparkzoo.models.training.ZooGraph;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,19 +122,19 @@ class TrainerTest {
         TrainOptions sgd = mobilenetWithSgd();
         sgd.classifierDropout = 0; // stock workers draw dropout masks from a shared stream
         // Stock workers build plain ComputationGraphs, whose batch norm is DL4J's oneDNN helper; sparkzoo's workers
-        // build FastPenaltyGraphs with sparkzoo's BatchNormHelper. The two kernels agree to float rounding in one
+        // build ZooGraphs with sparkzoo's BatchNormHelper. The two kernels agree to float rounding in one
         // step (OneDnnHelpersTest), but training amplifies rounding: DL4J's own helpers on and off part by 0.4 of
         // the parameters' norm in 12 steps of mobilenet_v2 at lr 0.05. So the round is compared on equal kernels.
-        String batchNorm = System.getProperty(FastPenaltyGraph.BATCH_NORM_PROPERTY);
-        System.setProperty(FastPenaltyGraph.BATCH_NORM_PROPERTY, "dl4j");
+        String batchNorm = System.getProperty(ZooGraph.BATCH_NORM_PROPERTY);
+        System.setProperty(ZooGraph.BATCH_NORM_PROPERTY, "dl4j");
         try {
             assertSameTraining("mobilenet_v2 x0.25 (batch norm), SGD momentum: sparkzoo vs stock",
                     finalStateDifference(sgd, o -> { }, o -> o.trainingMaster = "stock"));
         } finally {
             if (batchNorm == null) {
-                System.clearProperty(FastPenaltyGraph.BATCH_NORM_PROPERTY);
+                System.clearProperty(ZooGraph.BATCH_NORM_PROPERTY);
             } else {
-                System.setProperty(FastPenaltyGraph.BATCH_NORM_PROPERTY, batchNorm);
+                System.setProperty(ZooGraph.BATCH_NORM_PROPERTY, batchNorm);
             }
         }
         TrainOptions nesterov = options(FashionMnistRun.get(), Files.createTempDirectory("unused"));

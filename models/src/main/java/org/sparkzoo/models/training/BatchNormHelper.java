@@ -26,23 +26,24 @@ import java.util.Map;
 
 /**
  * Batch norm for training NCHW float activations with fewer and faster passes over the activations than DL4J's
- * oneDNN helper. Installed by {@link FastPenaltyGraph} in place of that helper; other layouts and types go to it.
+ * oneDNN helper. Installed by {@link ZooGraph} in place of that helper; other layouts and types go to it.
  *
- * <p>What DL4J's helper pays (async-profiler, {@code scripts/bench-kernels --profile}): the forward computes the
- * batch variance with libnd4j's generic summary-statistics reduction, about 3 ns an element (mobilenet_v2 at 112 px:
- * 11% of a training step); the backward runs libnd4j's {@code batchnorm_bp}, whose oneDNN path asks oneDNN only for
- * the gradient with the statistics held fixed and then adds the terms through the batch mean and variance with ten
- * generic element-wise passes. Here:
+ * <p>What DL4J's helper pays (async-profiler, {@code scripts/bench-kernels --profile --dwarf}): the backward runs
+ * libnd4j's {@code batchnorm_bp}, whose oneDNN path asks oneDNN only for the gradient with the batch statistics held
+ * fixed and then adds the terms through the mean and variance with ten generic element-wise passes over the
+ * activations (mobilenet_v2 at 112 px: 11% of a training step). Here, with M = N*H*W and xhat = (x - mean) * invstd:
  * <ul>
- *   <li>mean: sums along each (n, c) plane, which are contiguous, then over n;</li>
- *   <li>variance: the centred input from one oneDNN pass (libnd4j's inference {@code batchnorm}, used as a per-channel
- *       affine map), then its per-channel dot product with itself: two-pass, so no cancellation;</li>
- *   <li>backward: with M = N*H*W, xhat = (x - mean) * invstd, dbeta = sum(dy), dgamma = sum(dy * xhat) =
- *       invstd * (sum(dy * x) - mean * dbeta), the input gradient is gamma * invstd * (dy - dbeta/M - xhat * dgamma/M)
- *       = k1 * dy + (k2 * x + k3), per channel: two oneDNN affine passes and one add.</li>
+ *   <li>dbeta = sum(dy), from sums along each (n, c) plane, which are contiguous, then over n;</li>
+ *   <li>dgamma = sum(dy * xhat) = invstd * (sum(dy * x) - mean * dbeta), one dot product per channel (the
+ *       difference loses digits when |mean| is many times the standard deviation: 6e-6 of a double-precision
+ *       reference on resnet18, as close as DL4J's own kernels);</li>
+ *   <li>the input gradient gamma * invstd * (dy - dbeta/M - xhat * dgamma/M) = k1 * dy + (k2 * x + k3) per channel:
+ *       two oneDNN passes of libnd4j's inference {@code batchnorm} op, used as a per-channel affine map, and an add.</li>
  * </ul>
- * The output and the gradients are those of batch norm in float; only the order of the float operations differs
- * ({@code BatchNormHelperTest} bounds the difference against DL4J's built-in layer).
+ * The forward's mean comes from the same plane sums; its variance stays libnd4j's {@code Variance}, which
+ * accumulates in double. A float-accumulated variance was 3x faster but 4e-6 off, enough to move ReLU and max-pool
+ * decisions and resnet18's gradients by 4%. {@code OneDnnHelpersTest} holds the gradients to a double-precision
+ * reference, as it holds DL4J's own helpers.
  */
 public final class BatchNormHelper implements BatchNormalizationHelper {
     private final MKLDNNBatchNormHelper others;

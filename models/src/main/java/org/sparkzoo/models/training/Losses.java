@@ -24,7 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * each weight array's {@code norm2Number()}, libnd4j's reduction, which sums in float one element at a time (ResNet-50
  * at 32x32: 35-39 ms on one core, and 7.5% low on its 23.6M parameters as one array); here ||w||^2 is the BLAS dot
  * product of 256k-element pieces (float within a piece, double across them: 11 ms, within 1e-6 of a double sum).
- * DL4J computes the penalty at every minibatch, so {@link FastPenaltyGraph} uses this one.
+ * DL4J computes the penalty at every minibatch, so {@link ZooGraph} uses this one.
  */
 public final class Losses {
     /** Elements per BLAS dot product: float sums stay exact to ~1e-7 within a piece of this size. */

@@ -7,18 +7,19 @@ import org.deeplearning4j.nn.layers.normalization.BatchNormHelpers;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A ComputationGraph whose weight-decay penalty is {@link Losses#penalty}'s: DL4J adds the penalty to the score of
- * every minibatch it fits (it is not part of the gradient, which the regularizations apply in the updater), and its
- * own sum costs ResNet-50 at 32x32 35-39 ms a minibatch on one core. Its batch-norm layers train with
- * {@link BatchNormHelper} where DL4J gave them its oneDNN helper. Everything else is DL4J's; saved models are plain
- * ComputationGraphs (the class is not part of the configuration).
+ * The ComputationGraph the zoo and the training workers build: DL4J's, with sparkzoo's kernels at two seams DL4J
+ * offers. The weight-decay penalty is {@link Losses#penalty}'s: DL4J adds the penalty to the score of every minibatch
+ * it fits (it is not part of the gradient, which the regularizations apply in the updater), and its own sum costs
+ * ResNet-50 at 32x32 35-39 ms a minibatch on one core. The batch-norm layers train with {@link BatchNormHelper} where
+ * DL4J gave them its oneDNN helper. Everything else is DL4J's; saved models are plain ComputationGraphs (the class is
+ * not part of the configuration).
  */
-public class FastPenaltyGraph extends ComputationGraph {
+public class ZooGraph extends ComputationGraph {
     private static final long serialVersionUID = 1L;
     /** {@code -Dsparkzoo.batchnorm=dl4j} keeps DL4J's oneDNN batch-norm helper (to compare the two). */
     public static final String BATCH_NORM_PROPERTY = "sparkzoo.batchnorm";
 
-    public FastPenaltyGraph(ComputationGraphConfiguration configuration) {
+    public ZooGraph(ComputationGraphConfiguration configuration) {
         super(configuration);
     }
 
@@ -28,7 +29,7 @@ public class FastPenaltyGraph extends ComputationGraph {
         super.init(parameters, cloneParametersArray);
         if (fresh && !"dl4j".equals(System.getProperty(BATCH_NORM_PROPERTY))) {
             for (Layer layer : getLayers()) {
-                BatchNormHelpers.replaceOneDnnHelper(layer, bn -> new BatchNormHelper(configuration.getDataType()));
+                BatchNormHelpers.replaceOneDnnHelper(layer, () -> new BatchNormHelper(configuration.getDataType()));
             }
         }
     }
