@@ -67,27 +67,23 @@ class OneDnnHelpersTest {
         return net.params().dup();
     }
 
-    private static Map<String, INDArray> gradients(ComputationGraph net, DataSet ds) {
-        return gradients(net, ds, false);
+    /**
+     * One forward and backward pass: the gradients of the trainable parameters, and the updates of batch norm's running
+     * mean and variance, which DL4J computes from the batch statistics the helper kept from the forward pass.
+     */
+    private record Step(Map<String, INDArray> gradients, Map<String, INDArray> runningStats) {
     }
 
-    /**
-     * stats: instead of the gradients, the updates of the running mean and variance, which DL4J computes from the
-     * batch statistics the helper kept from the forward pass.
-     */
-    private static Map<String, INDArray> gradients(ComputationGraph net, DataSet ds, boolean stats) {
+    private static Step step(ComputationGraph net, DataSet ds) {
         DataType type = net.params().dataType();
         net.setInputs(ds.getFeatures().castTo(type));
         net.setLabels(ds.getLabels().castTo(type));
         net.computeGradientAndScore();
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        net.gradient().gradientForVariable().forEach((k, v) -> {
-            boolean runningStat = k.endsWith("_mean") || k.endsWith("_var") || k.endsWith("_log10stdev");
-            if (runningStat == stats) {
-                out.put(k, v.castTo(DataType.DOUBLE).dup());
-            }
-        });
-        return out;
+        Map<String, INDArray> gradients = new LinkedHashMap<>();
+        Map<String, INDArray> runningStats = new LinkedHashMap<>();
+        net.gradient().gradientForVariable().forEach((k, v) ->
+                (WeightDecayTest.trainable(k) ? gradients : runningStats).put(k, v.castTo(DataType.DOUBLE).dup()));
+        return new Step(gradients, runningStats);
     }
 
     /** Largest relative difference ||a - b|| / ||b|| over parameter arrays whose reference gradient is not ~0. */
@@ -157,26 +153,23 @@ class OneDnnHelpersTest {
         INDArray params = initialParams(floatConf);
         ComputationGraph on = build(floatConf, true, params);
         assertInstanceOf(MKLDNNBatchNormHelper.class, helper(firstBatchNorm(on)), "helpers must be on in " + name);
-        Map<String, INDArray> gOn = gradients(on, ds);
+        Map<String, INDArray> gOn = step(on, ds).gradients();
         on.close();
         ComputationGraph fast = build(floatConf, true, params, true);
         assertInstanceOf(BatchNormHelper.class, helper(firstBatchNorm(fast)), "the zoo's graph must train batch norm with sparkzoo's helper in " + name);
-        Map<String, INDArray> gFast = gradients(fast, ds);
-        Map<String, INDArray> sFast = gradients(fast, ds, true);
+        Step fastStep = step(fast, ds);
         fast.close();
         ComputationGraph off = build(floatConf, false, params);
         assertNull(helper(firstBatchNorm(off)), "helpers must be off in the comparison network");
-        Map<String, INDArray> gOff = gradients(off, ds);
-        Map<String, INDArray> sOff = gradients(off, ds, true);
+        Step offStep = step(off, ds);
+        Map<String, INDArray> gOff = offStep.gradients();
         off.close();
 
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-        Map<String, INDArray> reference;
-        Map<String, INDArray> sReference;
+        Step reference;
         try {
             ComputationGraph ref = build(conf.get(), false, params);
-            reference = gradients(ref, ds);
-            sReference = gradients(ref, ds, true);
+            reference = step(ref, ds);
             ref.close();
         } finally {
             Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
@@ -184,23 +177,23 @@ class OneDnnHelpersTest {
 
         StringBuilder whereOff = new StringBuilder();
         StringBuilder whereOn = new StringBuilder();
-        double offVsRef = worst(gOff, reference, whereOff);
-        double onVsRef = worst(gOn, reference, whereOn);
+        double offVsRef = worst(gOff, reference.gradients(), whereOff);
+        double onVsRef = worst(gOn, reference.gradients(), whereOn);
         double bound = ROUNDING_FACTOR * Math.max(offVsRef, ROUNDING_FLOOR);
         System.out.printf("oneDNN helpers, %s: on-vs-double %.1e (%s), off-vs-double %.1e (%s), bound %.1e; all parameters off-vs-double %.1e%n",
-                name, onVsRef, whereOn, offVsRef, whereOff, bound, global(gOff, reference));
+                name, onVsRef, whereOn, offVsRef, whereOff, bound, global(gOff, reference.gradients()));
         // DL4J's own float path is close to the truth at all (a broken reference fails here)
-        double global = global(gOff, reference);
+        double global = global(gOff, reference.gradients());
         assertTrue(global < 1e-4, name + ": helpers off vs double precision over all parameters: " + global);
         assertTrue(onVsRef <= bound, name + ": helpers on vs double precision " + whereOn
                 + " exceeds " + ROUNDING_FACTOR + "x the float rounding of helpers off (" + whereOff + ")");
 
         StringBuilder whereFast = new StringBuilder();
-        double fastVsRef = worst(gFast, reference, whereFast);
+        double fastVsRef = worst(fastStep.gradients(), reference.gradients(), whereFast);
         StringBuilder statsOff = new StringBuilder();
         StringBuilder statsFast = new StringBuilder();
-        double statsBound = ROUNDING_FACTOR * Math.max(worst(sOff, sReference, statsOff), ROUNDING_FLOOR);
-        double statsFastVsRef = worst(sFast, sReference, statsFast);
+        double statsBound = ROUNDING_FACTOR * Math.max(worst(offStep.runningStats(), reference.runningStats(), statsOff), ROUNDING_FLOOR);
+        double statsFastVsRef = worst(fastStep.runningStats(), reference.runningStats(), statsFast);
         System.out.printf("sparkzoo's batch-norm helper, %s: gradients vs double %.1e (%s); running-statistics updates vs double %.1e (%s), bound %.1e%n",
                 name, fastVsRef, whereFast, statsFastVsRef, statsFast, statsBound);
         assertTrue(fastVsRef <= bound, name + ": sparkzoo's batch-norm helper vs double precision " + whereFast

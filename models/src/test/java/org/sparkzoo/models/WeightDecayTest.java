@@ -96,7 +96,7 @@ class WeightDecayTest {
     }
 
     /** Not a batch-norm running statistic; {@code param} is a network-level ("bn_mean") or layer-level ("mean") key. */
-    private static boolean trainable(String param) {
+    static boolean trainable(String param) {
         for (String stat : List.of("mean", "var", "log10stdev")) {
             if (param.equals(stat) || param.endsWith("_" + stat)) {
                 return false;
