@@ -37,7 +37,7 @@ import java.util.Map;
  * The sparkzoo side of {@code scripts/bench-kernels} (issue 11): trains zoo models in one JVM, without Spark, the way
  * {@code scripts/bench/torch_kernels.py} trains its PyTorch peers: the same real Fashion-MNIST images (resized once,
  * bilinear, grey replicated to the channels, scaled to [0, 1]), batch, input, classes, SGD with (Nesterov) momentum,
- * warm-up steps, then images/s = batch / median step time. Prints one JSON line per model. The thread count is the
+ * warm-up steps (and seconds), then images/s = batch / median step time, and over the mean step. Prints one JSON line per model. The thread count is the
  * native kernels' (OpenMP) one: the script sets {@code OMP_NUM_THREADS}, and the line reports what ND4J runs with.
  */
 public final class KernelBench {
@@ -57,6 +57,7 @@ public final class KernelBench {
         int classes = 10;
         int steps = 20;
         int warmup = 5;
+        double warmupSeconds = 0;
         double lr = 0.01;
         double momentum = 0.9;
         boolean nesterov = true;
@@ -77,6 +78,8 @@ public final class KernelBench {
                 .integer("classes", d.classes, "classifier outputs (at least 10: Fashion-MNIST's labels)", (o, v) -> o.classes = v)
                 .integer("steps", d.steps, "timed steps", (o, v) -> o.steps = v)
                 .integer("warmup", d.warmup, "untimed steps first", (o, v) -> o.warmup = v)
+                .decimal("warmup-seconds", d.warmupSeconds, "warm up for at least this long as well as --warmup steps (the JIT compiler needs thousands of small steps)",
+                        (o, v) -> o.warmupSeconds = v)
                 .decimal("lr", d.lr, "SGD learning rate", (o, v) -> o.lr = v)
                 .decimal("momentum", d.momentum, "SGD momentum", (o, v) -> o.momentum = v)
                 .flag("no-nesterov", "plain momentum (torch.optim.SGD) instead of Nesterov (DL4J Nesterovs, train-job's default)",
@@ -84,8 +87,8 @@ public final class KernelBench {
                 .string("data-dir", "<dir>", d.dataDir, "folder with Fashion-MNIST's IDX .gz files", (o, v) -> o.dataDir = v)
                 .check(o -> o.models.stream().filter(m -> !ModelRegistry.contains(m)).findFirst()
                         .map(m -> "--model " + m + " is not a zoo model (see train-job --list-models)").orElse(null))
-                .check(o -> o.batch < 1 || o.imageSize < 1 || o.steps < 1 || o.warmup < 0
-                        ? "--batch, --image-size and --steps must be at least 1, --warmup at least 0" : null)
+                .check(o -> o.batch < 1 || o.imageSize < 1 || o.steps < 1 || o.warmup < 0 || o.warmupSeconds < 0
+                        ? "--batch, --image-size and --steps must be at least 1, --warmup and --warmup-seconds at least 0" : null)
                 .check(o -> o.classes < 10 ? "--classes must be at least 10: the labels are Fashion-MNIST's 0..9" : null)
                 .check(o -> o.lr <= 0 || o.momentum < 0 ? "--lr must be > 0 and --momentum >= 0" : null);
     }
@@ -113,20 +116,24 @@ public final class KernelBench {
         ComputationGraph net = ModelRegistry.get(model).build(config);
         int outputs = net.getConfiguration().getNetworkOutputs().size();
         List<MultiDataSet> batches = batches(o, channels, outputs, images, labels);
-        for (int i = 0; i < o.warmup; i++) {
-            net.fit(batches.get(i % batches.size()));
+        int warmup = 0;
+        long warmupStart = System.nanoTime();
+        while (warmup < o.warmup || (System.nanoTime() - warmupStart) / 1e9 < o.warmupSeconds) {
+            net.fit(batches.get(warmup % batches.size()));
+            warmup++;
         }
         double[] seconds = new double[o.steps];
         String extra = System.getProperty(PROFILE_OPTIONS_PROPERTY, "");
         profiler("start,event=cpu,interval=5ms" + (extra.isEmpty() ? "" : "," + extra));
         for (int i = 0; i < o.steps; i++) {
-            MultiDataSet b = batches.get((o.warmup + i) % batches.size());
+            MultiDataSet b = batches.get((warmup + i) % batches.size());
             long t0 = System.nanoTime();
             net.fit(b);
             seconds[i] = (System.nanoTime() - t0) / 1e9;
         }
         profiler("stop,collapsed,file=" + System.getProperty(PROFILE_PROPERTY, "") + "/" + model + ".collapsed.txt");
         double median = median(seconds);
+        double mean = Arrays.stream(seconds).average().orElse(median);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("peer", "sparkzoo");
         m.put("model", model);
@@ -138,9 +145,11 @@ public final class KernelBench {
         m.put("params", ModelStats.trainableParams(net.getConfiguration()));
         m.put("images_per_second", round(o.batch / median, 3));
         m.put("seconds_per_step", round(median, 6));
+        m.put("images_per_second_mean", round(o.batch / mean, 3));
         m.put("timing", "median step");
         m.put("steps", o.steps);
-        m.put("warmup", o.warmup);
+        m.put("warmup", warmup);
+        m.put("warmup_seconds", o.warmupSeconds);
         m.put("optimizer", String.format(Locale.ROOT, "sgd lr %s momentum %s%s", o.lr, o.momentum, o.nesterov ? " nesterov" : ""));
         m.put("loss", round(net.score(), 4));
         m.put("native_kernels", kernels.line());
