@@ -24,13 +24,14 @@ sparkzoo_require_build() {
 
 # The native kernels' process settings, read once when ND4J's library loads (so they must be in the environment,
 # not set from Java); the user's own values win. Measured with scripts/bench-kernels (BENCHMARKS.md, "Per-core"):
-# OpenMP threads that wait actively between ND4J's many small ops instead of yielding (lenet5 +40-65% on 2 threads),
-# and glibc keeping freed activation buffers instead of unmapping them (each fresh mmap costs page faults on every
+# OpenMP threads that sleep between parallel regions (passive): spinning (active) won lenet5's median step on 2 threads,
+# but its spinning thread starved the JVM's own threads, and one step in ten took 50-80 ms instead of 11 (lenet5's
+# mean step 1.8x slower; the seventh session's A/B in BENCHMARKS.md); and glibc keeping freed activation buffers instead of unmapping them (each fresh mmap costs page faults on every
 # step: resnet18 +6-15%). That keeping works only in glibc's main arena: other threads get arenas whose heaps
 # top out at 64 MB, so every larger array (a deserialized ResNet-50 parameter vector, 100 MB) was mmap'd afresh and
 # faulted in page by page; one arena keeps them too (ResNet-50 round on 2 workers 5.2-7.4 s -> 3.6-3.7 s, resnet18
 # step +15%, BENCHMARKS.md). conf/spark-defaults.conf sets the same for executors (spark.executorEnv.*).
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-active}"
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
 export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1073741824}"
 export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1073741824}"

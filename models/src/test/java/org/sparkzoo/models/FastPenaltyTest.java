@@ -91,12 +91,12 @@ class FastPenaltyTest {
     void theZooBuildsZooGraphsThatTrainAsDl4jsAndSaveAsPlainOnes() throws Exception {
         // the penalty alone: with sparkzoo's batch-norm kernel too, float rounding would part the two in 3 steps
         // (OneDnnHelpersTest compares that kernel's gradients)
-        System.setProperty(ZooGraph.BATCH_NORM_PROPERTY, "dl4j");
+        System.setProperty(ZooGraph.KERNELS_PROPERTY, "dl4j");
         ComputationGraph fast;
         try {
             fast = resnet18(5e-4, WeightDecayKind.L2);
         } finally {
-            System.clearProperty(ZooGraph.BATCH_NORM_PROPERTY);
+            System.clearProperty(ZooGraph.KERNELS_PROPERTY);
         }
         assertInstanceOf(ZooGraph.class, fast);
         ComputationGraph plain = plainCopy(fast);

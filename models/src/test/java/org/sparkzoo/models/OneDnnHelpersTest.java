@@ -17,6 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.sparkzoo.models.blocks.Graph;
 import org.sparkzoo.models.blocks.Residual;
 import org.sparkzoo.models.training.BatchNormHelper;
+import org.sparkzoo.models.training.InputConvHelper;
 import org.sparkzoo.models.training.ZooGraph;
 
 import java.io.IOException;
@@ -210,6 +211,53 @@ class OneDnnHelpersTest {
         ComputationGraph on = build(convBnNet(16), true, initialParams(convBnNet(16)));
         assertInstanceOf(MKLDNNConvHelper.class, ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) on.getLayer(0)).getHelper());
         on.close();
+        ComputationGraph fast = build(convBnNet(16), true, initialParams(convBnNet(16)), true);
+        assertInstanceOf(InputConvHelper.class, ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) fast.getLayer(0)).getHelper(),
+                "the stem reads the images: its weight gradient is sparkzoo's, checked above with the rest");
+        fast.close();
+    }
+
+    @Test
+    void lenet5sInputConvolutionGetsDoublePrecisionWeightGradientsWithoutTheImagesGradient() throws IOException {
+        // one input channel, a 5x5 kernel padded by 2 and a bias: InputConvHelper's convolution of the images by the
+        // output gradient, against DL4J's float kernels and a double-precision reference
+        Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
+        ModelSpec spec = ModelRegistry.get("lenet5");
+        java.util.function.Supplier<ComputationGraphConfiguration> conf = () -> spec.configuration(ModelConfig.of(FashionMnist.CLASSES, 1, 28, 28));
+        DataSet ds = FashionMnist.batch(16, 1, 28);
+        breakTies(ds);
+        INDArray params = initialParams(conf.get());
+        ComputationGraph fast = build(conf.get(), true, params, true);
+        Layer first = fast.getLayer(0);
+        assertInstanceOf(InputConvHelper.class, ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) first).getHelper());
+        Map<String, INDArray> gFast = step(fast, ds).gradients();
+        assertNull(fast.getVertex(fast.getConfiguration().getNetworkInputs().get(0)).getEpsilon(),
+                "no gradient with respect to the images is computed");
+        fast.close();
+        ComputationGraph off = build(conf.get(), false, params);
+        Map<String, INDArray> gOff = step(off, ds).gradients();
+        off.close();
+        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
+        Map<String, INDArray> reference;
+        try {
+            ComputationGraph ref = build(conf.get(), false, params);
+            reference = step(ref, ds).gradients();
+            ref.close();
+        } finally {
+            Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
+        }
+        StringBuilder whereOff = new StringBuilder(), whereFast = new StringBuilder();
+        double bound = ROUNDING_FACTOR * Math.max(worst(gOff, reference, whereOff), ROUNDING_FLOOR);
+        double fastVsRef = worst(gFast, reference, whereFast);
+        String name = first.conf().getLayer().getLayerName();
+        double firstVsRef = Math.max(gFast.get(name + "_W").sub(reference.get(name + "_W")).norm2Number().doubleValue()
+                / reference.get(name + "_W").norm2Number().doubleValue(),
+                gFast.get(name + "_b").sub(reference.get(name + "_b")).norm2Number().doubleValue()
+                / reference.get(name + "_b").norm2Number().doubleValue());
+        System.out.printf("sparkzoo's input convolution, lenet5: its W and b vs double %.1e; all gradients %.1e (%s), bound %.1e (%s)%n",
+                firstVsRef, fastVsRef, whereFast, bound, whereOff);
+        assertTrue(firstVsRef <= bound, "lenet5's first convolution: weight or bias gradient off by " + firstVsRef);
+        assertTrue(fastVsRef <= bound, "lenet5: " + whereFast + " exceeds the bound " + bound);
     }
 
     @Test

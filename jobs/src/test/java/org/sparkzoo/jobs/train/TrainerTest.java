@@ -121,24 +121,31 @@ class TrainerTest {
         // does not depend on the count (SGD with momentum, Nesterov) must match it exactly
         TrainOptions sgd = mobilenetWithSgd();
         sgd.classifierDropout = 0; // stock workers draw dropout masks from a shared stream
-        // Stock workers build plain ComputationGraphs, whose batch norm is DL4J's oneDNN helper; sparkzoo's workers
-        // build ZooGraphs with sparkzoo's BatchNormHelper. The two kernels agree to float rounding in one
-        // step (OneDnnHelpersTest), but training amplifies rounding: DL4J's own helpers on and off part by 0.4 of
-        // the parameters' norm in 12 steps of mobilenet_v2 at lr 0.05. So the round is compared on equal kernels.
-        String batchNorm = System.getProperty(ZooGraph.BATCH_NORM_PROPERTY);
-        System.setProperty(ZooGraph.BATCH_NORM_PROPERTY, "dl4j");
+        assertSameTraining("mobilenet_v2 x0.25 (batch norm), SGD momentum: sparkzoo vs stock",
+                onDl4jKernels(() -> finalStateDifference(sgd, o -> { }, o -> o.trainingMaster = "stock")));
+        TrainOptions nesterov = options(FashionMnistRun.get(), Files.createTempDirectory("unused"));
+        assertSameTraining("lenet5, Nesterov: sparkzoo vs stock",
+                onDl4jKernels(() -> finalStateDifference(nesterov, o -> { }, o -> o.trainingMaster = "stock")));
+    }
+
+    /**
+     * Stock workers build plain ComputationGraphs, with DL4J's oneDNN helpers; sparkzoo's workers build ZooGraphs with
+     * sparkzoo's kernels (batch norm, the input convolution's weight gradient). Those agree with DL4J's to float
+     * rounding in one step (OneDnnHelpersTest), but training amplifies rounding: DL4J's own helpers on and off part
+     * by 0.4 of the parameters' norm in 12 steps of mobilenet_v2 at lr 0.05. So the rounds are compared on equal kernels.
+     */
+    private static double[] onDl4jKernels(java.util.concurrent.Callable<double[]> run) throws Exception {
+        String kernels = System.getProperty(ZooGraph.KERNELS_PROPERTY);
+        System.setProperty(ZooGraph.KERNELS_PROPERTY, "dl4j");
         try {
-            assertSameTraining("mobilenet_v2 x0.25 (batch norm), SGD momentum: sparkzoo vs stock",
-                    finalStateDifference(sgd, o -> { }, o -> o.trainingMaster = "stock"));
+            return run.call();
         } finally {
-            if (batchNorm == null) {
-                System.clearProperty(ZooGraph.BATCH_NORM_PROPERTY);
+            if (kernels == null) {
+                System.clearProperty(ZooGraph.KERNELS_PROPERTY);
             } else {
-                System.setProperty(ZooGraph.BATCH_NORM_PROPERTY, batchNorm);
+                System.setProperty(ZooGraph.KERNELS_PROPERTY, kernels);
             }
         }
-        TrainOptions nesterov = options(FashionMnistRun.get(), Files.createTempDirectory("unused"));
-        assertSameTraining("lenet5, Nesterov: sparkzoo vs stock", finalStateDifference(nesterov, o -> { }, o -> o.trainingMaster = "stock"));
     }
 
     @Test

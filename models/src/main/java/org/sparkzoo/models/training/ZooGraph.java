@@ -3,21 +3,27 @@ package org.sparkzoo.models.training;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionHelpers;
 import org.deeplearning4j.nn.layers.normalization.BatchNormHelpers;
 import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.List;
 
 /**
  * The ComputationGraph the zoo and the training workers build: DL4J's, with sparkzoo's kernels at two seams DL4J
  * offers. The weight-decay penalty is {@link Losses#penalty}'s: DL4J adds the penalty to the score of every minibatch
  * it fits (it is not part of the gradient, which the regularizations apply in the updater), and its own sum costs
  * ResNet-50 at 32x32 35-39 ms a minibatch on one core. The batch-norm layers train with {@link BatchNormHelper} where
- * DL4J gave them its oneDNN helper. Everything else is DL4J's; saved models are plain ComputationGraphs (the class is
- * not part of the configuration).
+ * DL4J gave them its oneDNN helper, and the convolutions that read the network's input with {@link InputConvHelper},
+ * which skips the gradient with respect to the images. Everything else is DL4J's; saved models are plain
+ * ComputationGraphs (the class is not part of the configuration).
  */
 public class ZooGraph extends ComputationGraph {
     private static final long serialVersionUID = 1L;
-    /** {@code -Dsparkzoo.batchnorm=dl4j} keeps DL4J's oneDNN batch-norm helper (to compare the two). */
-    public static final String BATCH_NORM_PROPERTY = "sparkzoo.batchnorm";
+    /** {@code -Dsparkzoo.kernels=dl4j} keeps DL4J's own oneDNN helpers everywhere (to compare, or to match stock DL4J bit for bit). */
+    public static final String KERNELS_PROPERTY = "sparkzoo.kernels";
 
     public ZooGraph(ComputationGraphConfiguration configuration) {
         super(configuration);
@@ -27,9 +33,17 @@ public class ZooGraph extends ComputationGraph {
     public void init(INDArray parameters, boolean cloneParametersArray) {
         boolean fresh = !initCalled;
         super.init(parameters, cloneParametersArray);
-        if (fresh && !"dl4j".equals(System.getProperty(BATCH_NORM_PROPERTY))) {
+        if (fresh && !"dl4j".equals(System.getProperty(KERNELS_PROPERTY))) {
             for (Layer layer : getLayers()) {
                 BatchNormHelpers.replaceOneDnnHelper(layer, () -> new BatchNormHelper(configuration.getDataType()));
+            }
+            List<String> inputs = configuration.getNetworkInputs();
+            for (GraphVertex vertex : getVertices()) {
+                if (vertex instanceof LayerVertex && ((LayerVertex) vertex).getLayerPreProcessor() == null
+                        && inputs.containsAll(configuration.getVertexInputs().get(vertex.getVertexName()))
+                        && vertex.getLayer().conf().getLayer().getIDropout() == null) {
+                    ConvolutionHelpers.wrapOneDnnHelper(vertex.getLayer(), InputConvHelper::new);
+                }
             }
         }
     }
