@@ -5,10 +5,9 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.AlgoMode;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdDataAlgo;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdFilterAlgo;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.FwdAlgo;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -18,8 +17,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.Map;
 
 /**
  * The backward pass of a convolution that reads the network's input: the weight and bias gradients only. Nothing
@@ -31,20 +28,14 @@ import java.util.Map;
  * x + kw - p] is itself a convolution: of the input with channels and batch swapped ([C_in, N, H, W]) by the output
  * gradient as its kernels ([C_out, N, H_out, W_out]), padded as the layer is; its output is [C_in, C_out, kH, kW].
  * That runs as libnd4j's oneDNN forward convolution (3x faster than the backward pass for lenet5's first layer).
- * Strided, dilated and other layouts go to DL4J's helper, as does the forward pass. {@link ZooGraph} installs this
+ * Strided, dilated and other layouts go to DL4J's helper, which this extends for the forward pass. {@link ZooGraph} installs this
  * only where a layer's inputs are all network inputs, with no preprocessor and no dropout, so that the missing
  * input gradient (null, as DL4J's embedding layers return) reaches only the input vertex.
  */
-public final class InputConvHelper implements ConvolutionHelper {
-    private final ConvolutionHelper dl4j;
+public final class InputConvHelper extends MKLDNNConvHelper {
 
-    public InputConvHelper(ConvolutionHelper dl4j) {
-        this.dl4j = dl4j;
-    }
-
-    @Override
-    public boolean checkSupported() {
-        return dl4j.checkSupported();
+    public InputConvHelper(DataType dataType) {
+        super(dataType);   // DL4J's helper, so that its layer treats this one as oneDNN's (no dummy bias gradient)
     }
 
     @Override
@@ -57,7 +48,7 @@ public final class InputConvHelper implements ConvolutionHelper {
         int[] padding = padding(kernel, strides, pad, dilation, convolutionMode);
         if (padding == null || format != CNN2DFormat.NCHW || input.dataType() != DataType.FLOAT
                 || weights.dataType() != DataType.FLOAT || input.rank() != 4) {
-            return dl4j.backpropGradient(input, weights, bias, delta, kernel, strides, pad, biasGradView, weightGradView,
+            return super.backpropGradient(input, weights, bias, delta, kernel, strides, pad, biasGradView, weightGradView,
                     afn, mode, bwdFilterAlgo, bwdDataAlgo, convolutionMode, dilation, format, workspaceMgr);
         }
         long n = input.size(0), in = input.size(1), out = delta.size(1);
@@ -91,22 +82,5 @@ public final class InputConvHelper implements ConvolutionHelper {
             return kernel[0] % 2 == 1 && kernel[1] % 2 == 1 ? new int[]{kernel[0] / 2, kernel[1] / 2} : null;
         }
         return mode == ConvolutionMode.Truncate || mode == ConvolutionMode.Strict ? pad : null;
-    }
-
-    @Override
-    public INDArray preOutput(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
-                              AlgoMode mode, FwdAlgo fwdAlgo, ConvolutionMode convolutionMode, int[] dilation,
-                              CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
-        return dl4j.preOutput(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode, dilation, format, workspaceMgr);
-    }
-
-    @Override
-    public INDArray activate(INDArray z, IActivation afn, boolean training) {
-        return dl4j.activate(z, afn, training);
-    }
-
-    @Override
-    public Map<String, Long> helperMemoryUse() {
-        return dl4j.helperMemoryUse();
     }
 }

@@ -42,7 +42,7 @@ public class ZooGraph extends ComputationGraph {
                 if (vertex instanceof LayerVertex && ((LayerVertex) vertex).getLayerPreProcessor() == null
                         && inputs.containsAll(configuration.getVertexInputs().get(vertex.getVertexName()))
                         && vertex.getLayer().conf().getLayer().getIDropout() == null) {
-                    ConvolutionHelpers.wrapOneDnnHelper(vertex.getLayer(), InputConvHelper::new);
+                    ConvolutionHelpers.replaceOneDnnHelper(vertex.getLayer(), () -> new InputConvHelper(configuration.getDataType()));
                 }
             }
         }
