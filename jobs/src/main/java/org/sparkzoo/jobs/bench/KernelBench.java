@@ -37,8 +37,8 @@ import java.util.Map;
  * The sparkzoo side of {@code scripts/bench-kernels} (issue 11): trains zoo models in one JVM, without Spark, the way
  * {@code scripts/bench/torch_kernels.py} trains its PyTorch peers: the same real Fashion-MNIST images (resized once,
  * bilinear, grey replicated to the channels, scaled to [0, 1]), batch, input, classes, SGD with (Nesterov) momentum,
- * warm-up steps (and seconds), then images/s = batch / median step time, and over the mean step. Prints one JSON line per model. The thread count is the
- * native kernels' (OpenMP) one: the script sets {@code OMP_NUM_THREADS}, and the line reports what ND4J runs with.
+ * warm-up steps (and seconds), then images/s = batch / median step time, and over the mean step. Prints one JSON
+ * line per model. The thread count is the native kernels' (OpenMP) one: the script sets {@code OMP_NUM_THREADS}, and the line reports what ND4J runs with.
  */
 public final class KernelBench {
     private static final long POOL_BYTES = 256L << 20;

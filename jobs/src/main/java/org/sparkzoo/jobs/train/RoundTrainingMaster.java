@@ -523,7 +523,7 @@ public final class RoundTrainingMaster extends ParameterAveragingTrainingMaster 
             String shape = run + "|" + shape(t);
             kept = reuse ? take(run, shape, tuple.id()) : null;
             if (kept == null) {
-                // as dl4j-spark builds it, with the penalty and batch norm's backward computed faster (ZooGraph)
+                // as dl4j-spark builds it, with sparkzoo's kernels (ZooGraph)
                 ComputationGraph built = new ZooGraph(c.clone());
                 INDArray p = t.getParameters();
                 built.init(p.dataType() == c.getDataType() ? p.dup() : p.castTo(c.getDataType()), false); // its own copy

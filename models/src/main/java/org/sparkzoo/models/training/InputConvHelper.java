@@ -28,8 +28,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * x + kw - p] is itself a convolution: of the input with channels and batch swapped ([C_in, N, H, W]) by the output
  * gradient as its kernels ([C_out, N, H_out, W_out]), padded as the layer is; its output is [C_in, C_out, kH, kW].
  * That runs as libnd4j's oneDNN forward convolution (3x faster than the backward pass for lenet5's first layer).
- * Strided, dilated and other layouts go to DL4J's helper, which this extends for the forward pass. {@link ZooGraph} installs this
- * only where a layer's inputs are all network inputs, with no preprocessor and no dropout, so that the missing
+ * Strided, dilated and other layouts go to DL4J's helper, which this extends for the forward pass. {@link ZooGraph}
+ * installs this only where a layer's inputs are all network inputs, with no preprocessor and no dropout, so that the missing
  * input gradient (null, as DL4J's embedding layers return) reaches only the input vertex.
  */
 public final class InputConvHelper extends MKLDNNConvHelper {

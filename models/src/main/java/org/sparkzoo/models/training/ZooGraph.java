@@ -12,8 +12,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.util.List;
 
 /**
- * The ComputationGraph the zoo and the training workers build: DL4J's, with sparkzoo's kernels at two seams DL4J
- * offers. The weight-decay penalty is {@link Losses#penalty}'s: DL4J adds the penalty to the score of every minibatch
+ * The ComputationGraph the zoo and the training workers build: DL4J's, with sparkzoo's kernels at the seams DL4J
+ * offers (an overridable method, its layers' helpers). The weight-decay penalty is {@link Losses#penalty}'s: DL4J adds the penalty to the score of every minibatch
  * it fits (it is not part of the gradient, which the regularizations apply in the updater), and its own sum costs
  * ResNet-50 at 32x32 35-39 ms a minibatch on one core. The batch-norm layers train with {@link BatchNormHelper} where
  * DL4J gave them its oneDNN helper, and the convolutions that read the network's input with {@link InputConvHelper},
@@ -22,7 +22,7 @@ import java.util.List;
  */
 public class ZooGraph extends ComputationGraph {
     private static final long serialVersionUID = 1L;
-    /** {@code -Dsparkzoo.kernels=dl4j} keeps DL4J's own oneDNN helpers everywhere (to compare, or to match stock DL4J bit for bit). */
+    /** {@code -Dsparkzoo.kernels=dl4j} keeps DL4J's own oneDNN helpers (to compare, or to match stock DL4J bit for bit). */
     public static final String KERNELS_PROPERTY = "sparkzoo.kernels";
 
     public ZooGraph(ComputationGraphConfiguration configuration) {
