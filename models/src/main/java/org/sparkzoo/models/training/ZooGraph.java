@@ -1,6 +1,7 @@
 package org.sparkzoo.models.training;
 
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
@@ -17,7 +18,8 @@ import java.util.List;
  * it fits (it is not part of the gradient, which the regularizations apply in the updater), and its own sum costs
  * ResNet-50 at 32x32 35-39 ms a minibatch on one core. The batch-norm layers train with {@link BatchNormHelper} where
  * DL4J gave them its oneDNN helper, and the convolutions that read the network's input with {@link InputConvHelper},
- * which skips the gradient with respect to the images. Everything else is DL4J's; saved models are plain
+ * which skips the gradient with respect to the images; the convolutions keep their forward output for the backward
+ * pass (DL4J's cache mode) instead of recomputing it. Everything else is DL4J's; saved models are plain
  * ComputationGraphs (the class is not part of the configuration).
  */
 public class ZooGraph extends ComputationGraph {
@@ -34,6 +36,12 @@ public class ZooGraph extends ComputationGraph {
         boolean fresh = !initCalled;
         super.init(parameters, cloneParametersArray);
         if (fresh && !"dl4j".equals(System.getProperty(KERNELS_PROPERTY))) {
+            // A convolution's backward pass needs its pre-activation output; with DL4J's default cache mode (NONE)
+            // ConvolutionLayer recomputes it, i.e. runs the whole forward convolution a second time. Any other mode
+            // keeps a copy in the activations workspace during the forward pass (ComputationGraph opens FF_CACHE
+            // there when its configuration's mode is not NONE; the layers read their own field).
+            configuration.setCacheMode(CacheMode.DEVICE);
+            setCacheMode(CacheMode.DEVICE);
             for (Layer layer : getLayers()) {
                 BatchNormHelpers.replaceOneDnnHelper(layer, () -> new BatchNormHelper(configuration.getDataType()));
             }
