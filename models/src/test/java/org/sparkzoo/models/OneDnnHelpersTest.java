@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -258,6 +259,52 @@ class OneDnnHelpersTest {
                 firstVsRef, fastVsRef, whereFast, bound, whereOff);
         assertTrue(firstVsRef <= bound, "lenet5's first convolution: weight or bias gradient off by " + firstVsRef);
         assertTrue(fastVsRef <= bound, "lenet5: " + whereFast + " exceeds the bound " + bound);
+    }
+
+    /** DL4J's oneDNN convolution helper, counting its forward convolutions. */
+    private static final class CountingConvHelper extends MKLDNNConvHelper {
+        int forwards;
+
+        CountingConvHelper() {
+            super(DataType.FLOAT);
+        }
+
+        @Override
+        public INDArray preOutput(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                                  org.deeplearning4j.nn.conf.layers.ConvolutionLayer.AlgoMode mode,
+                                  org.deeplearning4j.nn.conf.layers.ConvolutionLayer.FwdAlgo fwdAlgo,
+                                  org.deeplearning4j.nn.conf.ConvolutionMode convolutionMode, int[] dilation,
+                                  org.deeplearning4j.nn.conf.CNN2DFormat format,
+                                  org.deeplearning4j.nn.workspace.LayerWorkspaceMgr workspaceMgr) {
+            forwards++;
+            return super.preOutput(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode, dilation,
+                    format, workspaceMgr);
+        }
+    }
+
+    @Test
+    void zooGraphRunsEachConvolutionForwardOncePerTrainingStep() throws IOException {
+        // DL4J's ConvolutionLayer recomputes its forward output in the backward pass unless its cache mode keeps it
+        Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
+        ComputationGraphConfiguration conf = convBnNet(16);
+        DataSet ds = FashionMnist.batch(4, 3, 16);
+        for (boolean zoo : new boolean[]{true, false}) {
+            ComputationGraph net = build(conf.clone(), true, initialParams(conf), zoo);
+            java.util.List<CountingConvHelper> counters = new java.util.ArrayList<>();
+            for (Layer layer : net.getLayers()) {
+                CountingConvHelper counter = new CountingConvHelper();
+                if (org.deeplearning4j.nn.layers.convolution.ConvolutionHelpers.replaceOneDnnHelper(layer, () -> counter)) {
+                    counters.add(counter);
+                }
+            }
+            assertTrue(counters.size() >= 2, "the residual block's convolutions carry DL4J's oneDNN helper");
+            step(net, ds);
+            int perConvolution = zoo ? 1 : 2;   // plain DL4J (cache mode NONE) as the control: the test sees a rerun
+            for (CountingConvHelper counter : counters) {
+                assertEquals(perConvolution, counter.forwards, (zoo ? "ZooGraph" : "ComputationGraph") + ": forward convolutions per step");
+            }
+            net.close();
+        }
     }
 
     @Test
