@@ -14,12 +14,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
-import org.nd4j.linalg.api.ops.impl.reduce.same.Sum;
-import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
-import org.nd4j.linalg.api.ops.impl.summarystats.Variance;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.nio.FloatBuffer;
 import java.util.HashMap;
@@ -32,16 +28,14 @@ import java.util.Map;
  * <p>What DL4J's helper pays (async-profiler, {@code scripts/bench-kernels --profile --dwarf}): the backward runs
  * libnd4j's {@code batchnorm_bp}, whose oneDNN path asks oneDNN only for the gradient with the batch statistics held
  * fixed and then adds the terms through the mean and variance with ten generic element-wise passes over the
- * activations (mobilenet_v2 at 112 px: 11% of a training step). Here, with M = N*H*W and xhat = (x - mean) * invstd:
- * <ul>
- *   <li>dbeta = sum(dy), from sums along each (n, c) plane, which are contiguous, then over n;</li>
- *   <li>dgamma = sum(dy * xhat) = invstd * (sum(dy * x) - mean * dbeta), one dot product per channel (the
- *       difference loses digits when |mean| is many times the standard deviation: 6e-6 of a double-precision
- *       reference on resnet18, as close as DL4J's own kernels);</li>
- *   <li>the input gradient gamma * invstd * (dy - dbeta/M - xhat * dgamma/M) = k1 * dy + (k2 * x + k3) per channel:
- *       two oneDNN passes of libnd4j's inference {@code batchnorm} op, used as a per-channel affine map, and an add.</li>
- * </ul>
- * The forward's mean and variance come from {@link #channelMoments}, one pass in double on the calling thread. A
+ * activations (mobilenet_v2 at 112 px: 11% of a training step). Here the backward is two passes over the
+ * activations in Java ({@link #inputGradient}): one for dbeta = sum(dy) and dgamma = sum(dy * xhat) per channel,
+ * one for the input gradient as a per-channel affine map of dy and x. An earlier version used libnd4j's reductions
+ * for the sums and two oneDNN passes of libnd4j's inference {@code batchnorm} op, used as an affine map, and an add
+ * for the input gradient: four passes and a temporary; oneDNN's plain-layout batch-norm kernel was then 11% of
+ * resnet50's step and 15% of mobilenet_v2's. The forward's mean and variance come from {@link #channelMoments},
+ * one pass in double; the forward's normalisation is oneDNN's. Both Java passes split the channels or planes between
+ * ND4J's threads ({@link ActivationPasses}). A
  * float-accumulated variance (centred input, then a dot product) was tried first and dropped: 4e-6 off, enough to
  * move ReLU and max-pool decisions and resnet18's gradients by 4%. {@code OneDnnHelpersTest} holds the gradients to
  * a double-precision reference, as it holds DL4J's own helpers.
@@ -51,8 +45,6 @@ public final class BatchNormHelper implements BatchNormalizationHelper {
     private boolean delegated;
     private INDArray meanCache;
     private INDArray varCache;
-    private INDArray zeros;
-    private INDArray ones;
 
     public BatchNormHelper(DataType dataType) {
         this.others = new MKLDNNBatchNormHelper(dataType);
@@ -69,7 +61,9 @@ public final class BatchNormHelper implements BatchNormalizationHelper {
     }
 
     private static boolean handled(INDArray x, CNN2DFormat format) {
-        return x.dataType() == DataType.FLOAT && x.rank() == 4 && format == CNN2DFormat.NCHW;
+        // the Java passes index the buffers with ints: larger arrays (8 GB of activations per layer) go to DL4J's
+        return x.dataType() == DataType.FLOAT && x.rank() == 4 && format == CNN2DFormat.NCHW
+                && x.data().length() < Integer.MAX_VALUE;
     }
 
     @Override
@@ -82,13 +76,13 @@ public final class BatchNormHelper implements BatchNormalizationHelper {
         INDArray g = flat(gamma), b = flat(beta);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), x.shape());
         if (!training) {
-            affine(x, flat(mean), flat(var), g, b, eps, out);
+            normalize(x, flat(mean), flat(var), g, b, eps, out);
             return out;
         }
         x = contiguous(x);
         constants(x.size(1));
         channelMoments(x, meanCache, varCache);
-        affine(x, meanCache, varCache, g, b, eps, out);
+        normalize(x, meanCache, varCache, g, b, eps, out);
         return out;
     }
 
@@ -100,23 +94,8 @@ public final class BatchNormHelper implements BatchNormalizationHelper {
             return others.backpropGradient(input, epsilon, shape, gamma, beta, dGammaView, dBetaView, eps, format, workspaceMgr);
         }
         INDArray x = contiguous(input), dy = contiguous(epsilon);
-        long n = x.size(0), c = x.size(1), m = x.length() / c;
-        INDArray planeSums = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, DataType.FLOAT, n, c);
-        Nd4j.exec(new Sum(dy.reshape('c', n, c, m / n), planeSums, 2));
-        INDArray dBeta = flat(dBetaView);
-        planeSums.sum(dBeta, 0);
-        INDArray dGamma = flat(dGammaView);
-        Nd4j.exec(new Dot(dy, x, dGamma, 0, 2, 3));
-        INDArray invStd = Transforms.sqrt(varCache.add(eps), false).rdivi(1.0);
-        dGamma.subi(meanCache.mul(dBeta)).muli(invStd);
-        INDArray k1 = flat(gamma).mul(invStd);
-        INDArray k2 = k1.mul(invStd).muli(dGamma).divi(-m);
-        INDArray k3 = k1.mul(dBeta).divi(-m).subi(k2.mul(meanCache));
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, x.dataType(), x.shape());
-        INDArray fromX = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, x.dataType(), x.shape());
-        affine(dy, zeros, ones, k1, zeros, 0.0, dx);
-        affine(x, zeros, ones, k2, k3, 0.0, fromX);
-        dx.addi(fromX);
+        inputGradient(x, dy, flat(gamma), meanCache, varCache, eps, flat(dGammaView), flat(dBetaView), dx);
         Gradient gradient = new DefaultGradient();
         gradient.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGammaView);
         gradient.setGradientFor(BatchNormalizationParamInitializer.BETA, dBetaView);
@@ -125,61 +104,121 @@ public final class BatchNormHelper implements BatchNormalizationHelper {
 
     /**
      * The batch mean and (biased) variance per channel of contiguous NCHW float {@code x}, into {@code mean} and
-     * {@code var}: one pass over the activations on the calling thread, in double. Each (n, c) plane, which is
-     * contiguous, is summed as deviations from its first element (so the sum of squares does not cancel), and the
-     * planes of a channel are combined by Chan et al.'s pairwise update. Exact to float rounding, as libnd4j's
-     * {@code Variance} is, and 3-4x faster than it on two threads: libnd4j updates a generic running mean and
-     * variance with a division per element (about 3 ns an element, the largest kernel outside the convolutions in
-     * resnet50's, mobilenet_v2's and densenet121's step).
+     * {@code var}: one pass over the activations, in double, the channels split between ND4J's threads. Each (n, c)
+     * plane, which is contiguous, is summed as deviations from its first element (so the sum of squares does not
+     * cancel), and the planes of a channel are combined by Chan et al.'s pairwise update. Exact to float rounding, as
+     * libnd4j's {@code Variance} is, and faster than it: libnd4j updates a generic running mean and variance with a
+     * division per element (about 3 ns an element, the largest kernel outside the convolutions in resnet50's,
+     * mobilenet_v2's and densenet121's step before this).
      */
     static void channelMoments(INDArray x, INDArray mean, INDArray var) {
         int n = (int) x.size(0), c = (int) x.size(1);
         int plane = (int) (x.length() / ((long) n * c));
-        if (x.data().length() > Integer.MAX_VALUE) {   // past a Java buffer's index: libnd4j's reductions, in float
-            x.mean(mean, 0, 2, 3);
-            Nd4j.exec(new Variance(x, var, false, 0, 2, 3));
-            return;
-        }
         FloatBuffer data = x.data().asNioFloat();
         int offset = (int) x.offset();
         FloatBuffer meanOut = mean.data().asNioFloat(), varOut = var.data().asNioFloat();
         int meanAt = (int) mean.offset(), varAt = (int) var.offset();
-        for (int j = 0; j < c; j++) {
-            double mu = 0, m2 = 0;
-            for (int i = 0; i < n; i++) {
-                int base = offset + (i * c + j) * plane;
-                float shift = data.get(base);
-                double s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
-                int k = 0;
-                for (; k + 3 < plane; k += 4) {   // four independent sums, so that the adds overlap
-                    double d0 = data.get(base + k) - shift, d1 = data.get(base + k + 1) - shift;
-                    double d2 = data.get(base + k + 2) - shift, d3 = data.get(base + k + 3) - shift;
-                    s0 += d0; s1 += d1; s2 += d2; s3 += d3;
-                    q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3;
+        ActivationPasses.forEach(c, (long) n * plane, (from, to) -> {
+            for (int j = from; j < to; j++) {
+                double mu = 0, m2 = 0;
+                for (int i = 0; i < n; i++) {
+                    int base = offset + (i * c + j) * plane;
+                    float shift = data.get(base);
+                    double s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+                    int k = 0;
+                    for (; k + 3 < plane; k += 4) {   // four independent sums, so that the adds overlap
+                        double d0 = data.get(base + k) - shift, d1 = data.get(base + k + 1) - shift;
+                        double d2 = data.get(base + k + 2) - shift, d3 = data.get(base + k + 3) - shift;
+                        s0 += d0; s1 += d1; s2 += d2; s3 += d3;
+                        q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3;
+                    }
+                    for (; k < plane; k++) {
+                        double d = data.get(base + k) - shift;
+                        s0 += d;
+                        q0 += d * d;
+                    }
+                    double sum = s0 + s1 + s2 + s3;
+                    double planeMean = shift + sum / plane, planeM2 = (q0 + q1 + q2 + q3) - sum * sum / plane;
+                    if (i == 0) {
+                        mu = planeMean;
+                        m2 = planeM2;
+                    } else {
+                        double before = (double) i * plane, total = before + plane, delta = planeMean - mu;
+                        mu += delta * plane / total;
+                        m2 += planeM2 + delta * delta * before * plane / total;
+                    }
                 }
-                for (; k < plane; k++) {
-                    double d = data.get(base + k) - shift;
-                    s0 += d;
-                    q0 += d * d;
-                }
-                double sum = s0 + s1 + s2 + s3;
-                double planeMean = shift + sum / plane, planeM2 = (q0 + q1 + q2 + q3) - sum * sum / plane;
-                if (i == 0) {
-                    mu = planeMean;
-                    m2 = planeM2;
-                } else {
-                    double before = (double) i * plane, total = before + plane, delta = planeMean - mu;
-                    mu += delta * plane / total;
-                    m2 += planeM2 + delta * delta * before * plane / total;
+                meanOut.put(meanAt + j, (float) mu);
+                varOut.put(varAt + j, (float) (m2 / ((double) n * plane)));
+            }
+        });
+    }
+
+    /**
+     * Batch norm's backward for contiguous NCHW float {@code x} and {@code dy}, given the forward's batch
+     * {@code mean} and {@code var}: dbeta and dgamma into their views, the input gradient into {@code dx}. Two passes
+     * over the activations, each split between ND4J's threads: the first sums dy and dy * x per channel (in double),
+     * the second writes dx = k1 * dy + k2 * x + k3 per channel, where, with M = N*H*W and
+     * xhat = (x - mean) * invstd, gamma * invstd * (dy - dbeta/M - xhat * dgamma/M) has been expanded.
+     * dgamma = sum(dy * xhat) = invstd * (sum(dy * x) - mean * dbeta) is a difference of double sums, so it keeps its
+     * digits even where |mean| is many times the standard deviation.
+     */
+    static void inputGradient(INDArray x, INDArray dy, INDArray gamma, INDArray mean, INDArray var, double eps,
+                              INDArray dGamma, INDArray dBeta, INDArray dx) {
+        int n = (int) x.size(0), c = (int) x.size(1);
+        int plane = (int) (x.length() / ((long) n * c));
+        double m = (double) n * plane;
+        FloatBuffer xs = x.data().asNioFloat(), dys = dy.data().asNioFloat(), dxs = dx.data().asNioFloat();
+        int xAt = (int) x.offset(), dyAt = (int) dy.offset(), dxAt = (int) dx.offset();
+        float[] mu = mean.toFloatVector(), v = var.toFloatVector(), scale = gamma.toFloatVector();
+        double[] sumDy = new double[c], sumDyX = new double[c];
+        ActivationPasses.forEach(c, (long) n * plane, (from, to) -> {
+            for (int j = from; j < to; j++) {
+                for (int i = 0; i < n; i++) {
+                    int xBase = xAt + (i * c + j) * plane, dyBase = dyAt + (i * c + j) * plane;
+                    double s0 = 0, s1 = 0, p0 = 0, p1 = 0;
+                    int k = 0;
+                    for (; k + 1 < plane; k += 2) {
+                        float g0 = dys.get(dyBase + k), g1 = dys.get(dyBase + k + 1);
+                        s0 += g0;
+                        s1 += g1;
+                        p0 += (double) g0 * xs.get(xBase + k);
+                        p1 += (double) g1 * xs.get(xBase + k + 1);
+                    }
+                    for (; k < plane; k++) {
+                        float g = dys.get(dyBase + k);
+                        s0 += g;
+                        p0 += (double) g * xs.get(xBase + k);
+                    }
+                    sumDy[j] += s0 + s1;
+                    sumDyX[j] += p0 + p1;
                 }
             }
-            meanOut.put(meanAt + j, (float) mu);
-            varOut.put(varAt + j, (float) (m2 / ((double) n * plane)));
+        });
+        float[] k1 = new float[c], k2 = new float[c], k3 = new float[c];
+        for (int j = 0; j < c; j++) {
+            double invStd = 1.0 / Math.sqrt(v[j] + eps), g = (sumDyX[j] - mu[j] * sumDy[j]) * invStd;
+            double a = scale[j] * invStd, b = -a * invStd * g / m;
+            dBeta.putScalar(j, sumDy[j]);
+            dGamma.putScalar(j, g);
+            k1[j] = (float) a;
+            k2[j] = (float) b;
+            k3[j] = (float) (-a * sumDy[j] / m - b * mu[j]);
         }
+        ActivationPasses.forEach(n * c, plane, (from, to) -> {
+            for (int p = from; p < to; p++) {
+                int j = p % c;
+                float a = k1[j], b = k2[j], d = k3[j];
+                int base = p * plane;
+                for (int k = 0; k < plane; k++) {
+                    dxs.put(dxAt + base + k, a * dys.get(dyAt + base + k) + (b * xs.get(xAt + base + k) + d));
+                }
+            }
+        });
     }
 
     /** out = scale * (x - shift) / sqrt(var + eps) + offset per channel of NCHW x: libnd4j's batchnorm op (oneDNN). */
-    private static void affine(INDArray x, INDArray shift, INDArray var, INDArray scale, INDArray offset, double eps,
+    private static void normalize(INDArray x, INDArray shift, INDArray var, INDArray scale, INDArray offset, double eps,
                                INDArray out) {
         Nd4j.exec(DynamicCustomOp.builder("batchnorm")
                 .addInputs(x, shift, var, scale, offset)
@@ -194,8 +233,6 @@ public final class BatchNormHelper implements BatchNormalizationHelper {
             try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
                 meanCache = Nd4j.create(DataType.FLOAT, c);
                 varCache = Nd4j.create(DataType.FLOAT, c);
-                zeros = Nd4j.zeros(DataType.FLOAT, c);
-                ones = Nd4j.ones(DataType.FLOAT, c);
             }
         }
     }

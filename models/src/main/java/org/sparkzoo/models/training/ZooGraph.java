@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
+import org.deeplearning4j.nn.layers.ActivationLayer;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionHelpers;
 import org.deeplearning4j.nn.layers.normalization.BatchNormHelpers;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -19,7 +20,8 @@ import java.util.List;
  * ResNet-50 at 32x32 35-39 ms a minibatch on one core. The batch-norm layers train with {@link BatchNormHelper} where
  * DL4J gave them its oneDNN helper, and the convolutions that read the network's input with {@link InputConvHelper},
  * which skips the gradient with respect to the images; the convolutions keep their forward output for the backward
- * pass (DL4J's cache mode) instead of recomputing it. Everything else is DL4J's; saved models are plain
+ * pass (DL4J's cache mode) instead of recomputing it, and ReLU and ReLU6 layers are {@link RectifierLayer}s, which
+ * skip DL4J's two copies of their input. Everything else is DL4J's; saved models are plain
  * ComputationGraphs (the class is not part of the configuration).
  */
 public class ZooGraph extends ComputationGraph {
@@ -51,6 +53,31 @@ public class ZooGraph extends ComputationGraph {
                         && inputs.containsAll(configuration.getVertexInputs().get(vertex.getVertexName()))
                         && vertex.getLayer().conf().getLayer().getIDropout() == null) {
                     ConvolutionHelpers.replaceOneDnnHelper(vertex.getLayer(), () -> new InputConvHelper(configuration.getDataType()));
+                }
+            }
+            replaceRectifiers();
+        }
+    }
+
+    /** Puts a {@link RectifierLayer} in place of each of DL4J's activation layers that computes ReLU or ReLU6. */
+    private void replaceRectifiers() {
+        for (GraphVertex vertex : getVertices()) {
+            if (!(vertex instanceof LayerVertex) || vertex.getLayer().getClass() != ActivationLayer.class) {
+                continue;
+            }
+            Layer stock = vertex.getLayer();
+            org.deeplearning4j.nn.conf.layers.Layer conf = stock.conf().getLayer();
+            if (!RectifierLayer.takes(((org.deeplearning4j.nn.conf.layers.ActivationLayer) conf).getActivationFn())) {
+                continue;
+            }
+            RectifierLayer rectifier = new RectifierLayer(stock.conf(), configuration.getDataType());
+            rectifier.setIndex(stock.getIndex());
+            rectifier.setListeners(stock.getListeners());
+            rectifier.setCacheMode(CacheMode.DEVICE);
+            ((LayerVertex) vertex).setLayer(rectifier);
+            for (int i = 0; i < layers.length; i++) {
+                if (layers[i] == stock) {
+                    layers[i] = rectifier;
                 }
             }
         }

@@ -1,0 +1,82 @@
+package org.sparkzoo.models.training;
+
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+
+/**
+ * Runs a loop over the planes (or channels) of an activation on as many threads as ND4J's native kernels use
+ * ({@code Nd4j.getEnvironment().maxThreads()}, i.e. OpenMP's count: 1 in a cluster's one-core executors, 2 in
+ * {@code scripts/bench-kernels} on two cores), so that the Java passes of {@link BatchNormHelper} use the cores
+ * the native ones would have. Loops over fewer than {@link #MIN_ELEMENTS_PER_THREAD} elements a thread run on the
+ * calling thread: handing work to another thread costs tens of microseconds.
+ */
+final class ActivationPasses {
+    /** Below this many elements per thread a loop runs on the calling thread. */
+    static final long MIN_ELEMENTS_PER_THREAD = 1 << 16;
+    private static ForkJoinPool pool;
+
+    private ActivationPasses() {
+    }
+
+    /** The body of a loop: items {@code from} (inclusive) to {@code to} (exclusive). */
+    interface Range {
+        void run(int from, int to);
+    }
+
+    /** Runs {@code body} over items 0..count-1, each {@code elementsPerItem} elements, split between the threads. */
+    static void forEach(int count, long elementsPerItem, Range body) {
+        int threads = (int) Math.min(Math.min(threads(), count), (long) count * elementsPerItem / MIN_ELEMENTS_PER_THREAD);
+        if (threads <= 1) {
+            body.run(0, count);
+            return;
+        }
+        pool(threads).invoke(new Split(body, 0, count, Math.max(1, count / threads)));
+    }
+
+    private static int threads() {
+        return Math.max(1, Nd4j.getEnvironment().maxThreads());
+    }
+
+    private static synchronized ForkJoinPool pool(int threads) {
+        if (pool == null || pool.getParallelism() < threads) {
+            ForkJoinPool previous = pool;
+            pool = new ForkJoinPool(threads, p -> {
+                java.util.concurrent.ForkJoinWorkerThread thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+                thread.setDaemon(true);
+                thread.setName("sparkzoo-activation-pass-" + thread.getPoolIndex());
+                return thread;
+            }, null, false);
+            if (previous != null) {
+                previous.shutdown();
+            }
+        }
+        return pool;
+    }
+
+    private static final class Split extends RecursiveAction {
+        private static final long serialVersionUID = 1L;
+        private final transient Range body;
+        private final int from;
+        private final int to;
+        private final int grain;
+
+        Split(Range body, int from, int to, int grain) {
+            this.body = body;
+            this.from = from;
+            this.to = to;
+            this.grain = grain;
+        }
+
+        @Override
+        protected void compute() {
+            if (to - from <= grain) {
+                body.run(from, to);
+                return;
+            }
+            int middle = from + (to - from) / 2;
+            invokeAll(new Split(body, from, middle, grain), new Split(body, middle, to, grain));
+        }
+    }
+}
