@@ -6,7 +6,10 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.layers.ActivationLayer;
+import org.deeplearning4j.nn.layers.BaseLayer;
+import org.deeplearning4j.nn.layers.convolution.DepthwiseConvolution2DLayer;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionHelpers;
 import org.deeplearning4j.nn.layers.normalization.BatchNormHelpers;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -21,7 +24,8 @@ import java.util.List;
  * DL4J gave them its oneDNN helper, and the convolutions that read the network's input with {@link InputConvHelper},
  * which skips the gradient with respect to the images; the convolutions keep their forward output for the backward
  * pass (DL4J's cache mode) instead of recomputing it, and ReLU and ReLU6 layers are {@link RectifierLayer}s, which
- * skip DL4J's two copies of their input. Everything else is DL4J's; saved models are plain
+ * skip DL4J's two copies of their input, and depthwise convolutions are {@link DepthwiseLayer}s, which skip the second
+ * forward pass DL4J runs in their backward. Everything else is DL4J's; saved models are plain
  * ComputationGraphs (the class is not part of the configuration).
  */
 public class ZooGraph extends ComputationGraph {
@@ -55,29 +59,44 @@ public class ZooGraph extends ComputationGraph {
                     ConvolutionHelpers.replaceOneDnnHelper(vertex.getLayer(), () -> new InputConvHelper(configuration.getDataType()));
                 }
             }
-            replaceRectifiers();
+            replaceLayers();
         }
     }
 
-    /** Puts a {@link RectifierLayer} in place of each of DL4J's activation layers that computes ReLU or ReLU6. */
-    private void replaceRectifiers() {
+    /**
+     * Puts a {@link RectifierLayer} in place of each of DL4J's activation layers that computes ReLU or ReLU6, and a
+     * {@link DepthwiseLayer} in place of each depthwise convolution with the identity activation.
+     */
+    private void replaceLayers() {
         for (GraphVertex vertex : getVertices()) {
-            if (!(vertex instanceof LayerVertex) || vertex.getLayer().getClass() != ActivationLayer.class) {
+            if (!(vertex instanceof LayerVertex)) {
                 continue;
             }
             Layer stock = vertex.getLayer();
             org.deeplearning4j.nn.conf.layers.Layer conf = stock.conf().getLayer();
-            if (!RectifierLayer.takes(((org.deeplearning4j.nn.conf.layers.ActivationLayer) conf).getActivationFn())) {
+            Layer replacement = null;
+            if (stock.getClass() == ActivationLayer.class
+                    && RectifierLayer.takes(((org.deeplearning4j.nn.conf.layers.ActivationLayer) conf).getActivationFn())) {
+                replacement = new RectifierLayer(stock.conf(), configuration.getDataType());
+            } else if (stock.getClass() == DepthwiseConvolution2DLayer.class && DepthwiseLayer.takes((DepthwiseConvolution2D) conf)) {
+                replacement = new DepthwiseLayer(stock.conf(), configuration.getDataType());
+                replacement.setParamsViewArray(stock.params());
+                replacement.setParamTable(stock.paramTable());
+                INDArray gradients = ((BaseLayer<?>) stock).getGradientsViewArray();
+                if (gradients != null) {
+                    replacement.setBackpropGradientsViewArray(gradients);
+                }
+            }
+            if (replacement == null) {
                 continue;
             }
-            RectifierLayer rectifier = new RectifierLayer(stock.conf(), configuration.getDataType());
-            rectifier.setIndex(stock.getIndex());
-            rectifier.setListeners(stock.getListeners());
-            rectifier.setCacheMode(CacheMode.DEVICE);
-            ((LayerVertex) vertex).setLayer(rectifier);
+            replacement.setIndex(stock.getIndex());
+            replacement.setListeners(stock.getListeners());
+            replacement.setCacheMode(CacheMode.DEVICE);
+            ((LayerVertex) vertex).setLayer(replacement);
             for (int i = 0; i < layers.length; i++) {
                 if (layers[i] == stock) {
-                    layers[i] = rectifier;
+                    layers[i] = replacement;
                 }
             }
         }
