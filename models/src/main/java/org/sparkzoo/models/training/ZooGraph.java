@@ -5,6 +5,7 @@ import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.ElementWiseVertex;
 import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.layers.ActivationLayer;
@@ -12,7 +13,9 @@ import org.deeplearning4j.nn.layers.BaseLayer;
 import org.deeplearning4j.nn.layers.convolution.DepthwiseConvolution2DLayer;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionHelpers;
 import org.deeplearning4j.nn.layers.normalization.BatchNormHelpers;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sparkzoo.models.vertices.BroadcastProductVertex;
 
 import java.util.List;
 
@@ -25,7 +28,8 @@ import java.util.List;
  * which skips the gradient with respect to the images; the convolutions keep their forward output for the backward
  * pass (DL4J's cache mode) instead of recomputing it, and ReLU and ReLU6 layers are {@link RectifierLayer}s, which
  * skip DL4J's two copies of their input, and depthwise convolutions are {@link DepthwiseLayer}s, which skip the second
- * forward pass DL4J runs in their backward. Everything else is DL4J's; saved models are plain
+ * forward pass DL4J runs in their backward, and squeeze-and-excitation's channel gates are applied by a
+ * {@link ChannelScaleVertex}, which skips the tiling of the gates in DL4J's product's backward. Everything else is DL4J's; saved models are plain
  * ComputationGraphs (the class is not part of the configuration).
  */
 public class ZooGraph extends ComputationGraph {
@@ -60,6 +64,7 @@ public class ZooGraph extends ComputationGraph {
                 }
             }
             replaceLayers();
+            replaceVertices();
         }
     }
 
@@ -98,6 +103,20 @@ public class ZooGraph extends ComputationGraph {
                 if (layers[i] == stock) {
                     layers[i] = replacement;
                 }
+            }
+        }
+    }
+
+    /** Puts a {@link ChannelScaleVertex} in place of DL4J's element-wise product wherever the zoo scales channels by gates. */
+    private void replaceVertices() {
+        for (int i = 0; i < vertices.length; i++) {
+            GraphVertex stock = vertices[i];
+            if (stock instanceof ElementWiseVertex && configuration.getDataType() == DataType.FLOAT
+                    && configuration.getVertices().get(stock.getVertexName()) instanceof BroadcastProductVertex) {
+                GraphVertex replacement = new ChannelScaleVertex(this, stock, configuration.getDataType());
+                replacement.setOutputVertex(stock.isOutputVertex());
+                vertices[i] = replacement;
+                verticesMap.put(stock.getVertexName(), replacement);
             }
         }
     }
