@@ -10,6 +10,7 @@ import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.layers.ActivationLayer;
 import org.deeplearning4j.nn.layers.BaseLayer;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.convolution.DepthwiseConvolution2DLayer;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionHelpers;
 import org.deeplearning4j.nn.layers.normalization.BatchNormHelpers;
@@ -27,8 +28,9 @@ import java.util.List;
  * DL4J gave them its oneDNN helper, and the convolutions that read the network's input with {@link InputConvHelper},
  * which skips the gradient with respect to the images; the convolutions keep their forward output for the backward
  * pass (DL4J's cache mode) instead of recomputing it, and ReLU and ReLU6 layers are {@link RectifierLayer}s, which
- * skip DL4J's two copies of their input, and depthwise convolutions are {@link DepthwiseLayer}s, which skip the second
- * forward pass DL4J runs in their backward, and squeeze-and-excitation's channel gates are applied by a
+ * skip DL4J's two copies of their input, depthwise convolutions are {@link DepthwiseLayer}s, which skip the second
+ * forward pass DL4J runs in their backward, convolutions with the identity activation are
+ * {@link LinearConvolutionLayer}s, which keep no copy of their output for it, and squeeze-and-excitation's channel gates are applied by a
  * {@link ChannelScaleVertex}, which skips the tiling of the gates in DL4J's product's backward. Everything else is DL4J's; saved models are plain
  * ComputationGraphs (the class is not part of the configuration).
  */
@@ -69,8 +71,10 @@ public class ZooGraph extends ComputationGraph {
     }
 
     /**
-     * Puts a {@link RectifierLayer} in place of each of DL4J's activation layers that computes ReLU or ReLU6, and a
-     * {@link DepthwiseLayer} in place of each depthwise convolution with the identity activation.
+     * Puts a {@link RectifierLayer} in place of each of DL4J's activation layers that computes ReLU or ReLU6, a
+     * {@link DepthwiseLayer} in place of each depthwise convolution with the identity activation, and a
+     * {@link LinearConvolutionLayer} in place of each plain convolution with the identity activation (keeping the
+     * helper it was given above).
      */
     private void replaceLayers() {
         for (GraphVertex vertex : getVertices()) {
@@ -85,6 +89,12 @@ public class ZooGraph extends ComputationGraph {
                 replacement = new RectifierLayer(stock.conf(), configuration.getDataType());
             } else if (stock.getClass() == DepthwiseConvolution2DLayer.class && DepthwiseLayer.takes((DepthwiseConvolution2D) conf)) {
                 replacement = new DepthwiseLayer(stock.conf(), configuration.getDataType());
+            } else if (stock.getClass() == ConvolutionLayer.class
+                    && LinearConvolutionLayer.takes((org.deeplearning4j.nn.conf.layers.ConvolutionLayer) conf)) {
+                replacement = new LinearConvolutionLayer(stock.conf(), configuration.getDataType());
+                ConvolutionHelpers.copyHelper((ConvolutionLayer) stock, (ConvolutionLayer) replacement);
+            }
+            if (replacement != null && stock.numParams() > 0) {
                 replacement.setParamsViewArray(stock.params());
                 replacement.setParamTable(stock.paramTable());
                 INDArray gradients = ((BaseLayer<?>) stock).getGradientsViewArray();

@@ -16,11 +16,13 @@ public final class ConvolutionHelpers {
     }
 
     /**
-     * Replaces DL4J's oneDNN helper of {@code layer}, if {@code layer} is a plain 2-D convolution (not one of DL4J's
-     * subclasses: depthwise, separable, deconvolution) that has it; true if replaced.
+     * Replaces DL4J's oneDNN helper of {@code layer}, if {@code layer} is a plain 2-D convolution (DL4J's, or
+     * sparkzoo's extension of it, but not one of DL4J's subclasses: depthwise, separable, deconvolution) that has it;
+     * true if replaced.
      */
     public static boolean replaceOneDnnHelper(Layer layer, Supplier<? extends MKLDNNConvHelper> helper) {
-        if (layer.getClass() == ConvolutionLayer.class) {
+        if (layer.getClass() == ConvolutionLayer.class
+                || layer instanceof ConvolutionLayer && !layer.getClass().getName().startsWith("org.deeplearning4j.")) {
             ConvolutionLayer conv = (ConvolutionLayer) layer;
             if (conv.helper != null && conv.helper.getClass() == MKLDNNConvHelper.class) {
                 conv.helper = helper.get();
@@ -28,5 +30,10 @@ public final class ConvolutionHelpers {
             }
         }
         return false;
+    }
+
+    /** Gives {@code to} the helper {@code from} has (a layer that takes another's place keeps its helper). */
+    public static void copyHelper(ConvolutionLayer from, ConvolutionLayer to) {
+        to.helper = from.helper;
     }
 }
