@@ -1,7 +1,8 @@
-"""Reads a oneDNN verbose log (DNNL_VERBOSE=1 for ND4J's oneDNN 2.x, ONEDNN_VERBOSE=1 for PyTorch's 3.x) of a run
-of N training steps and prints oneDNN's time per step by primitive, implementation and propagation kind, and the
-reorders by source and destination layout (plain NCHW is abcd, NHWC acdb, oneDNN's blocked layouts aBcd16b etc.).
-Usage: python3 scripts/bench/onednn_top.py LOG STEPS [top=12]"""
+"""Reads two oneDNN verbose logs (DNNL_VERBOSE=1 for ND4J's oneDNN 2.x, ONEDNN_VERBOSE=1 for PyTorch's 3.x) of the
+same run with N and with N + K training steps, and prints oneDNN's time per step over the K extra steps (the first
+steps' page faults and one-time weight reorders cancel out) by primitive, implementation and propagation kind, and
+the reorders by source and destination layout (plain NCHW is abcd, NHWC acdb, oneDNN's blocked layouts aBcd16b...).
+Usage: python3 scripts/bench/onednn_top.py SHORT_LOG LONG_LOG K [top=12]"""
 import collections
 import re
 import sys
@@ -21,9 +22,7 @@ def records(path):
         yield fields[2], fields[3], fields[4], fields[5], ms
 
 
-def main():
-    path, steps = sys.argv[1], float(sys.argv[2])
-    top = int(sys.argv[3]) if len(sys.argv) > 3 else 12
+def totals(path):
     by_kind, calls = collections.Counter(), collections.Counter()
     reorders, reorder_calls = collections.Counter(), collections.Counter()
     for primitive, impl, prop, memory, ms in records(path):
@@ -35,6 +34,19 @@ def main():
             pair = f"{impl} {' -> '.join(layouts)}"
             reorders[pair] += ms
             reorder_calls[pair] += 1
+    return by_kind, calls, reorders, reorder_calls
+
+
+def difference(long, short):
+    out = collections.Counter(long)
+    out.subtract(short)
+    return collections.Counter({k: v for k, v in out.items() if v > 0})
+
+
+def main():
+    short, long, steps = totals(sys.argv[1]), totals(sys.argv[2]), float(sys.argv[3])
+    top = int(sys.argv[4]) if len(sys.argv) > 4 else 12
+    by_kind, calls, reorders, reorder_calls = (difference(a, b) for a, b in zip(long, short))
     total = sum(by_kind.values())
     print(f"oneDNN time per step: {total / steps:.0f} ms, of which reorders {sum(reorders.values()) / steps:.0f} ms")
     print("\n| ms per step | calls per step | primitive, implementation, propagation |\n| --- | --- | --- |")

@@ -30,9 +30,9 @@ import java.util.List;
  * pass (DL4J's cache mode) instead of recomputing it, and ReLU and ReLU6 layers are {@link RectifierLayer}s, which
  * skip DL4J's two copies of their input, depthwise convolutions are {@link DepthwiseLayer}s, which skip the second
  * forward pass DL4J runs in their backward, convolutions with the identity activation are
- * {@link LinearConvolutionLayer}s, which keep no copy of their output for it, and squeeze-and-excitation's channel gates are applied by a
- * {@link ChannelScaleVertex}, which skips the tiling of the gates in DL4J's product's backward. Everything else is DL4J's; saved models are plain
- * ComputationGraphs (the class is not part of the configuration).
+ * {@link LinearConvolutionLayer}s, which need no kept output at all, and squeeze-and-excitation's channel gates are
+ * applied by a {@link ChannelScaleVertex}, which skips the tiling of the gates in the backward of DL4J's product.
+ * Everything else is DL4J's; saved models are plain ComputationGraphs (the class is not part of the configuration).
  */
 public class ZooGraph extends ComputationGraph {
     private static final long serialVersionUID = 1L;
@@ -117,7 +117,7 @@ public class ZooGraph extends ComputationGraph {
         }
     }
 
-    /** Puts a {@link ChannelScaleVertex} in place of DL4J's element-wise product wherever the zoo scales channels by gates. */
+    /** Puts a {@link ChannelScaleVertex} in place of DL4J's element-wise product where the zoo scales channels by gates. */
     private void replaceVertices() {
         for (int i = 0; i < vertices.length; i++) {
             GraphVertex stock = vertices[i];
