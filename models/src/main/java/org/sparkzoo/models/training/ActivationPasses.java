@@ -1,5 +1,7 @@
 package org.sparkzoo.models.training;
 
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.concurrent.ForkJoinPool;
@@ -47,6 +49,11 @@ final class ActivationPasses {
             arrays[slot] = new float[length];
         }
         return arrays[slot];
+    }
+
+    /** {@code a} itself if it is C-ordered with default strides (what the passes index), else a C-ordered copy. */
+    static INDArray contiguous(INDArray a) {
+        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
     }
 
     private static int threads() {

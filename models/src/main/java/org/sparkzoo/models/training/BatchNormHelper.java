@@ -14,7 +14,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.FloatBuffer;
@@ -77,7 +76,7 @@ public final class BatchNormHelper implements BatchNormalizationHelper {
             normalize(x, flat(mean), flat(var), g, b, eps, out);
             return out;
         }
-        x = contiguous(x);
+        x = ActivationPasses.contiguous(x);
         constants(x.size(1));
         channelMoments(x, meanCache, varCache);
         normalize(x, meanCache, varCache, g, b, eps, out);
@@ -91,7 +90,7 @@ public final class BatchNormHelper implements BatchNormalizationHelper {
         if (delegated) {
             return others.backpropGradient(input, epsilon, shape, gamma, beta, dGammaView, dBetaView, eps, format, workspaceMgr);
         }
-        INDArray x = contiguous(input), dy = contiguous(epsilon);
+        INDArray x = ActivationPasses.contiguous(input), dy = ActivationPasses.contiguous(epsilon);
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, x.dataType(), x.shape());
         inputGradient(x, dy, flat(gamma), meanCache, varCache, eps, flat(dGammaView), flat(dBetaView), dx);
         Gradient gradient = new DefaultGradient();
@@ -252,9 +251,6 @@ public final class BatchNormHelper implements BatchNormalizationHelper {
         return a.rank() == 1 ? a : a.reshape(a.length());
     }
 
-    private static INDArray contiguous(INDArray a) {
-        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
-    }
 
     @Override
     public INDArray getMeanCache(DataType dataType) {

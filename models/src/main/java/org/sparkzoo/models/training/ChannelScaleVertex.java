@@ -1,17 +1,14 @@
 package org.sparkzoo.models.training;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
+import org.sparkzoo.models.vertices.ParameterlessVertexImpl;
 
 import java.nio.FloatBuffer;
 
@@ -23,12 +20,14 @@ import java.nio.FloatBuffer;
  * over the planes, split between ND4J's threads, writes dx = dy * s and sums ds = sum over the plane of dy * x (in
  * double); the forward is the same single multiply per element as DL4J's, so its output is bit for bit the same.
  */
-final class ChannelScaleVertex extends BaseGraphVertex {
+final class ChannelScaleVertex extends ParameterlessVertexImpl {
     private static final long serialVersionUID = 1L;
 
     /** The vertex that takes DL4J's {@code stock} one's place in its graph, with the same inputs and outputs. */
     ChannelScaleVertex(ComputationGraph graph, GraphVertex stock, DataType dataType) {
-        super(graph, stock.getVertexName(), stock.getVertexIndex(), stock.getInputVertices(), stock.getOutputVertices(), dataType);
+        super(graph, stock.getVertexName(), stock.getVertexIndex(), dataType);
+        setInputVertices(stock.getInputVertices());
+        setOutputVertices(stock.getOutputVertices());
     }
 
     /** Whether the Java passes take these inputs (else ND4J's broadcasting ops, as DL4J's vertex, less the tiling). */
@@ -39,21 +38,11 @@ final class ChannelScaleVertex extends BaseGraphVertex {
     }
 
     @Override
-    public boolean hasLayer() {
-        return false;
-    }
-
-    @Override
-    public Layer getLayer() {
-        return null;
-    }
-
-    @Override
     public INDArray doForward(boolean training, LayerWorkspaceMgr workspaceMgr) {
         if (!canDoForward()) {
             throw new IllegalStateException("Cannot do forward pass: inputs not set");
         }
-        INDArray x = contiguous(inputs[0]), s = contiguous(inputs[1]);
+        INDArray x = ActivationPasses.contiguous(inputs[0]), s = ActivationPasses.contiguous(inputs[1]);
         if (!handles(x, s)) {
             return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, x.mul(s));
         }
@@ -67,7 +56,7 @@ final class ChannelScaleVertex extends BaseGraphVertex {
         if (!canDoBackward()) {
             throw new IllegalStateException("Cannot do backward pass: errors not set");
         }
-        INDArray x = contiguous(inputs[0]), s = contiguous(inputs[1]), dy = contiguous(epsilon);
+        INDArray x = ActivationPasses.contiguous(inputs[0]), s = ActivationPasses.contiguous(inputs[1]), dy = ActivationPasses.contiguous(epsilon);
         if (!handles(x, s)) {
             return new Pair<>(null, new INDArray[] {workspaceMgr.leverageTo(ArrayType.ACTIVATION_GRAD, dy.mul(s)),
                     workspaceMgr.leverageTo(ArrayType.ACTIVATION_GRAD, dy.mul(x).sum(true, 2, 3))});
@@ -137,23 +126,6 @@ final class ChannelScaleVertex extends BaseGraphVertex {
         return values;
     }
 
-    private static INDArray contiguous(INDArray a) {
-        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
-    }
-
-    @Override
-    public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
-        if (backpropGradientsViewArray != null) {
-            throw new IllegalStateException("ChannelScaleVertex of " + vertexName + " has no parameters");
-        }
-    }
-
-    @Override
-    public Pair<INDArray, MaskState> feedForwardMaskArrays(INDArray[] maskArrays, MaskState currentMaskState, int minibatchSize) {
-        // a feature map's mask passes through, as DL4J's element-wise vertex passes it when only one input has one
-        return maskArrays == null || maskArrays.length == 0 ? new Pair<>(null, currentMaskState)
-                : new Pair<>(maskArrays[0], currentMaskState);
-    }
 
     @Override
     public String toString() {

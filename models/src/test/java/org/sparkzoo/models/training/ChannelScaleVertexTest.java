@@ -7,9 +7,7 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.executioner.OpExecutioner;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.profiler.OpProfiler;
 import org.sparkzoo.models.ModelConfig;
 import org.sparkzoo.models.ModelRegistry;
 import org.sparkzoo.models.vertices.BroadcastProductVertex;
@@ -61,23 +59,16 @@ class ChannelScaleVertexTest {
     }
 
     private static INDArray[] step(GraphVertex vertex, INDArray x, INDArray s, INDArray dy, long[] tiles) {
-        LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
-        OpExecutioner executioner = Nd4j.getExecutioner();
-        OpExecutioner.ProfilingMode before = executioner.getProfilingMode();
-        OpProfiler.getInstance().reset();
-        executioner.setProfilingMode(OpExecutioner.ProfilingMode.OPERATIONS);
-        try {
+        return ProfiledSteps.counting("broadcast_to", tiles, () -> {
+            LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
             vertex.setInputs(x, s);
             INDArray out = vertex.doForward(true, none).dup();
             vertex.setEpsilon(dy);
             INDArray[] gradients = vertex.doBackward(false, none).getSecond();
-            tiles[0] = OpProfiler.getInstance().getOpCounter().getCount("broadcast_to");
             assertEquals(java.util.Arrays.toString(x.shape()), java.util.Arrays.toString(gradients[0].shape()));
             assertEquals(java.util.Arrays.toString(s.shape()), java.util.Arrays.toString(gradients[1].shape()));
             return new INDArray[]{out, gradients[0].dup(), gradients[1].dup()};
-        } finally {
-            executioner.setProfilingMode(before);
-        }
+        });
     }
 
     @Test

@@ -6,15 +6,12 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.Test;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.executioner.OpExecutioner;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.profiler.OpProfiler;
 import org.sparkzoo.models.ModelConfig;
 import org.sparkzoo.models.ModelRegistry;
 
@@ -47,8 +44,8 @@ class DepthwiseLayerTest {
 
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 5, 17, 19).subi(0.5);
         long[] stockCounts = new long[1], fastCounts = new long[1];
-        Pair<Gradient, INDArray> expected = step(stock, x, stockCounts);
-        Pair<Gradient, INDArray> actual = step(fast, x, fastCounts);
+        Pair<Gradient, INDArray> expected = ProfiledSteps.layerStep(stock, x, "depthwise_conv2d", stockCounts);
+        Pair<Gradient, INDArray> actual = ProfiledSteps.layerStep(fast, x, "depthwise_conv2d", fastCounts);
         assertEquals(expected.getSecond(), actual.getSecond(), "input gradient");
         assertEquals(expected.getFirst().gradient(), actual.getFirst().gradient(), "weight gradient");
         assertEquals(2, stockCounts[0], "DL4J's layer, the control: its forward, then again in its backward");
@@ -56,24 +53,6 @@ class DepthwiseLayerTest {
 
         DepthwiseConvolution2D relu = new DepthwiseConvolution2D.Builder(3, 3).nIn(5).activation(Activation.RELU).build();
         assertFalse(DepthwiseLayer.takes(relu), "a depthwise convolution with an activation needs its output in the backward");
-    }
-
-    private static Pair<Gradient, INDArray> step(Layer layer, INDArray x, long[] forwards) {
-        LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
-        OpExecutioner executioner = Nd4j.getExecutioner();
-        OpExecutioner.ProfilingMode before = executioner.getProfilingMode();
-        OpProfiler.getInstance().reset();
-        executioner.setProfilingMode(OpExecutioner.ProfilingMode.OPERATIONS);
-        try {
-            layer.setInput(x, none);
-            INDArray out = layer.activate(true, none);
-            INDArray dy = Nd4j.rand(12345, out.shape()).castTo(DataType.FLOAT);
-            Pair<Gradient, INDArray> result = layer.backpropGradient(dy, none);
-            forwards[0] = OpProfiler.getInstance().getOpCounter().getCount("depthwise_conv2d");
-            return new Pair<>(result.getFirst(), result.getSecond().dup());
-        } finally {
-            executioner.setProfilingMode(before);
-        }
     }
 
     @Test

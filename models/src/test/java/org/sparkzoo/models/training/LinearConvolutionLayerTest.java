@@ -6,15 +6,12 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.Test;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.executioner.OpExecutioner;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.profiler.OpProfiler;
 import org.sparkzoo.models.ModelConfig;
 import org.sparkzoo.models.ModelRegistry;
 
@@ -51,8 +48,8 @@ class LinearConvolutionLayerTest {
 
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 5, 17, 19).subi(0.5);
         long[] stockCounts = new long[1], fastCounts = new long[1];
-        Pair<Gradient, INDArray> expected = step(stock, x, stockCounts);
-        Pair<Gradient, INDArray> actual = step(fast, x, fastCounts);
+        Pair<Gradient, INDArray> expected = ProfiledSteps.layerStep(stock, x, "conv2d", stockCounts);
+        Pair<Gradient, INDArray> actual = ProfiledSteps.layerStep(fast, x, "conv2d", fastCounts);
         assertEquals(expected.getSecond(), actual.getSecond(), "input gradient");
         assertEquals(expected.getFirst().gradient(), actual.getFirst().gradient(), "weight gradient");
         assertEquals(2, stockCounts[0], "DL4J's layer without a kept output, the control: its forward, then again in its backward");
@@ -69,24 +66,6 @@ class LinearConvolutionLayerTest {
             return f.get(layer);
         } catch (ReflectiveOperationException e) {
             throw new AssertionError(e);
-        }
-    }
-
-    private static Pair<Gradient, INDArray> step(Layer layer, INDArray x, long[] forwards) {
-        LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
-        OpExecutioner executioner = Nd4j.getExecutioner();
-        OpExecutioner.ProfilingMode before = executioner.getProfilingMode();
-        OpProfiler.getInstance().reset();
-        executioner.setProfilingMode(OpExecutioner.ProfilingMode.OPERATIONS);
-        try {
-            layer.setInput(x, none);
-            INDArray out = layer.activate(true, none);
-            INDArray dy = Nd4j.rand(12345, out.shape()).castTo(DataType.FLOAT);
-            Pair<Gradient, INDArray> result = layer.backpropGradient(dy, none);
-            forwards[0] = OpProfiler.getInstance().getOpCounter().getCount("conv2d");
-            return new Pair<>(result.getFirst(), result.getSecond().dup());
-        } finally {
-            executioner.setProfilingMode(before);
         }
     }
 
