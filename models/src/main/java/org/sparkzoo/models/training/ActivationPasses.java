@@ -5,7 +5,7 @@ import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.ForkJoinTask;
 
 /**
  * Runs a loop over the planes (or channels) of an activation on as many threads as ND4J's native kernels use
@@ -28,14 +28,31 @@ final class ActivationPasses {
         void run(int from, int to);
     }
 
-    /** Runs {@code body} over items 0..count-1, each {@code elementsPerItem} elements, split between the threads. */
+    /**
+     * Runs {@code body} over items 0..count-1, each {@code elementsPerItem} elements, split into equal ranges between
+     * the threads: the calling thread runs the first range itself while the pool's threads run the others, so that a
+     * pass on two threads wakes one pool thread, and the caller, which goes on with the training step, never sleeps.
+     */
     static void forEach(int count, long elementsPerItem, Range body) {
         int threads = (int) Math.min(Math.min(threads(), count), (long) count * elementsPerItem / MIN_ELEMENTS_PER_THREAD);
         if (threads <= 1) {
             body.run(0, count);
             return;
         }
-        pool(threads).invoke(new Split(body, 0, count, Math.max(1, count / threads)));
+        ForkJoinPool helpers = pool(threads - 1);
+        ForkJoinTask<?>[] others = new ForkJoinTask<?>[threads - 1];
+        for (int t = 1; t < threads; t++) {
+            int from = bound(count, t, threads), to = bound(count, t + 1, threads);
+            others[t - 1] = helpers.submit(() -> body.run(from, to));
+        }
+        body.run(0, bound(count, 1, threads));
+        for (ForkJoinTask<?> other : others) {
+            other.join();
+        }
+    }
+
+    private static int bound(int count, int part, int parts) {
+        return (int) ((long) count * part / parts);
     }
 
     /**
@@ -74,30 +91,5 @@ final class ActivationPasses {
             }
         }
         return pool;
-    }
-
-    private static final class Split extends RecursiveAction {
-        private static final long serialVersionUID = 1L;
-        private final transient Range body;
-        private final int from;
-        private final int to;
-        private final int grain;
-
-        Split(Range body, int from, int to, int grain) {
-            this.body = body;
-            this.from = from;
-            this.to = to;
-            this.grain = grain;
-        }
-
-        @Override
-        protected void compute() {
-            if (to - from <= grain) {
-                body.run(from, to);
-                return;
-            }
-            int middle = from + (to - from) / 2;
-            invokeAll(new Split(body, from, middle, grain), new Split(body, middle, to, grain));
-        }
     }
 }
