@@ -26,13 +26,27 @@ sparkzoo_require_build() {
 # not set from Java); the user's own values win. Measured with scripts/bench-kernels (BENCHMARKS.md, "Per-core"):
 # OpenMP threads that sleep between parallel regions (passive): spinning (active) won lenet5's median step on 2 threads,
 # but its spinning thread starved the JVM's own threads, and one step in ten took 50-80 ms instead of 11 (lenet5's
-# mean step 1.8x slower; the seventh session's A/B in BENCHMARKS.md); and glibc keeping freed activation buffers instead of unmapping them (each fresh mmap costs page faults on every
+# mean step 1.8x slower; the seventh session's A/B in BENCHMARKS.md), but that first spin a little (GOMP_SPINCOUNT,
+# which libgomp's explicit count puts above the policy: 10,000 pauses, tens to hundreds of microseconds), because
+# a passive thread is woken with a futex for each of the thousands of parallel regions a step runs (densenet121 16@112
+# +16%, mobilenet_v2 +10%, resnet50 +3%, lenet5's mean step unchanged; eleventh session, BENCHMARKS.md); and glibc keeping freed activation buffers instead of unmapping them (each fresh mmap costs page faults on every
 # step: resnet18 +6-15%). That keeping works only in glibc's main arena: other threads get arenas whose heaps
 # top out at 64 MB, so every larger array (a deserialized ResNet-50 parameter vector, 100 MB) was mmap'd afresh and
 # faulted in page by page; one arena keeps them too (ResNet-50 round on 2 workers 5.2-7.4 s -> 3.6-3.7 s, resnet18
 # step +15%, BENCHMARKS.md). conf/spark-defaults.conf sets the same for executors (spark.executorEnv.*).
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
-export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1073741824}"
-export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1073741824}"
-export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-268435456}"
+# SPARKZOO_PEER_ENV: an env(1) prefix that removes the settings set here (not the user's own), for the benchmark
+# scripts' PyTorch peers, which run as a PyTorch user's would: PyTorch's OpenMP is libgomp too, and the policy
+# above would make it sleep between its ops as well.
+SPARKZOO_PEER_ENV=(env)
+sparkzoo_setting() {
+  if [ -z "${!1+x}" ]; then
+    export "$1=$2"
+    SPARKZOO_PEER_ENV+=(-u "$1")
+  fi
+}
+sparkzoo_setting OMP_WAIT_POLICY passive
+sparkzoo_setting GOMP_SPINCOUNT 10000
+sparkzoo_setting MALLOC_ARENA_MAX 1
+sparkzoo_setting MALLOC_MMAP_THRESHOLD_ 1073741824
+sparkzoo_setting MALLOC_TRIM_THRESHOLD_ 1073741824
+sparkzoo_setting MALLOC_TOP_PAD_ 268435456
