@@ -289,7 +289,14 @@ class OneDnnHelpersTest {
         ComputationGraphConfiguration conf = convBnNet(16);
         DataSet ds = FashionMnist.batch(4, 3, 16);
         for (boolean zoo : new boolean[]{true, false}) {
-            ComputationGraph net = build(conf.clone(), true, initialParams(conf), zoo);
+            // DL4J's helper in every convolution, so that the counting one below can take its place
+            System.setProperty(org.sparkzoo.models.training.OneDnnConvHelper.CONV_PROPERTY, "libnd4j");
+            ComputationGraph net;
+            try {
+                net = build(conf.clone(), true, initialParams(conf), zoo);
+            } finally {
+                System.clearProperty(org.sparkzoo.models.training.OneDnnConvHelper.CONV_PROPERTY);
+            }
             java.util.List<CountingConvHelper> counters = new java.util.ArrayList<>();
             for (Layer layer : net.getLayers()) {
                 CountingConvHelper counter = new CountingConvHelper();

@@ -7,7 +7,6 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdDataAlgo;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdFilterAlgo;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -22,20 +21,22 @@ import org.nd4j.linalg.factory.Nd4j;
  * The backward pass of a convolution that reads the network's input: the weight and bias gradients only. Nothing
  * consumes the gradient with respect to the input images, but DL4J's oneDNN helper computes it anyway (libnd4j's
  * {@code conv2d_bp} always runs oneDNN's backward-data primitive), and with one or three input channels that
- * primitive is oneDNN's slowest: 2.7 ms of lenet5's 11 ms step at batch 64 on two cores.
+ * primitive is oneDNN's slowest: 2.7 ms of lenet5's 11 ms step at batch 64 on two cores, 21 ms of densenet121's
+ * step for its 7x7/2 stem at 16x112.
  *
- * <p>For stride 1 the weight gradient dW[o, i, kh, kw] = sum over n, y, x of dy[n, o, y, x] * in[n, i, y + kh - p,
- * x + kw - p] is itself a convolution: of the input with channels and batch swapped ([C_in, N, H, W]) by the output
- * gradient as its kernels ([C_out, N, H_out, W_out]), padded as the layer is; its output is [C_in, C_out, kH, kW].
- * That runs as libnd4j's oneDNN forward convolution (3x faster than the backward pass for lenet5's first layer).
- * Strided, dilated and other layouts go to DL4J's helper, which this extends for the forward pass. {@link ZooGraph}
- * installs this only where a layer's inputs are all network inputs, with no preprocessor and no dropout, so that the missing
+ * <p>With {@link OneDnnConvHelper}'s oneDNN (the default) this runs its backward-weights primitive alone, at any
+ * stride. Under {@code -Dsparkzoo.conv=libnd4j}, for stride 1, the weight gradient dW[o, i, kh, kw] = sum over n,
+ * y, x of dy[n, o, y, x] * in[n, i, y + kh - p, x + kw - p] is itself a convolution: of the input with channels and
+ * batch swapped ([C_in, N, H, W]) by the output gradient as its kernels ([C_out, N, H_out, W_out]), padded as the
+ * layer is; its output is [C_in, C_out, kH, kW], run as libnd4j's forward convolution (3x faster than the backward
+ * pass for lenet5's first layer); strided, dilated and other layouts go to DL4J's helper. {@link ZooGraph} installs
+ * this only where a layer's inputs are all network inputs, with no preprocessor and no dropout, so that the missing
  * input gradient (null, as DL4J's embedding layers return) reaches only the input vertex.
  */
-public final class InputConvHelper extends MKLDNNConvHelper {
+public final class InputConvHelper extends OneDnnConvHelper {
 
     public InputConvHelper(DataType dataType) {
-        super(dataType);   // DL4J's helper, so that its layer treats this one as oneDNN's (no dummy bias gradient)
+        super(dataType);
     }
 
     @Override
@@ -45,6 +46,11 @@ public final class InputConvHelper extends MKLDNNConvHelper {
                                                      BwdFilterAlgo bwdFilterAlgo, BwdDataAlgo bwdDataAlgo,
                                                      ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format,
                                                      LayerWorkspaceMgr workspaceMgr) {
+        Plan plan = plan(input, weights, bias != null, kernel, strides, pad, convolutionMode, dilation, format);
+        if (plan != null) {   // oneDNN 2.5's backward-weights pass alone, any stride
+            backward(plan, input, weights, delta, null, weightGradView, bias != null ? biasGradView : null);
+            return new Pair<>(gradient(weightGradView, bias != null ? biasGradView : null), null);
+        }
         int[] padding = padding(kernel, strides, pad, dilation, convolutionMode);
         if (padding == null || format != CNN2DFormat.NCHW || input.dataType() != DataType.FLOAT
                 || weights.dataType() != DataType.FLOAT || input.rank() != 4) {
@@ -64,13 +70,19 @@ public final class InputConvHelper extends MKLDNNConvHelper {
                 .addIntegerArguments((int) outH, (int) outW, 1, 1, padding[0], padding[1], 1, 1, 0, 0, 1) // kernel, stride, pad, dilation, valid, NCHW, [oC, iC, kH, kW]
                 .build());
         weightGradView.assign(swapped.permute(1, 0, 2, 3));
-        Gradient g = new DefaultGradient();
         if (biasGradView != null) {
             biasGradView.assign(delta.sum(0, 2, 3).reshape(biasGradView.shape()));
-            g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
         }
-        g.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGradView);
-        return new Pair<>(g, null);
+        return new Pair<>(gradient(weightGradView, biasGradView), null);
+    }
+
+    private static Gradient gradient(INDArray weightGrad, INDArray biasGrad) {
+        Gradient g = new DefaultGradient();
+        if (biasGrad != null) {
+            g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGrad);
+        }
+        g.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGrad);
+        return g;
     }
 
     /** The symmetric padding of a stride-1, undilated convolution, or null where this helper does not apply. */

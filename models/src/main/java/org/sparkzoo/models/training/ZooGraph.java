@@ -32,6 +32,7 @@ import java.util.List;
  * forward pass DL4J runs in their backward, convolutions with the identity activation are
  * {@link LinearConvolutionLayer}s, which need no kept output at all, and squeeze-and-excitation's channel gates are
  * applied by a {@link ChannelScaleVertex}, which skips the tiling of the gates in the backward of DL4J's product.
+ * The other convolutions run on oneDNN 2.5 called directly ({@link OneDnnConvHelper}) instead of through libnd4j.
  * Everything else is DL4J's; saved models are plain ComputationGraphs (the class is not part of the configuration).
  */
 public class ZooGraph extends ComputationGraph {
@@ -63,6 +64,11 @@ public class ZooGraph extends ComputationGraph {
                         && inputs.containsAll(configuration.getVertexInputs().get(vertex.getVertexName()))
                         && vertex.getLayer().conf().getLayer().getIDropout() == null) {
                     ConvolutionHelpers.replaceOneDnnHelper(vertex.getLayer(), () -> new InputConvHelper(configuration.getDataType()));
+                }
+            }
+            if (OneDnnConvHelper.enabled()) {
+                for (Layer layer : getLayers()) {
+                    ConvolutionHelpers.replaceOneDnnHelper(layer, () -> new OneDnnConvHelper(configuration.getDataType()));
                 }
             }
             replaceLayers();

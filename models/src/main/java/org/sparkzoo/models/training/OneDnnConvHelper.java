@@ -1,0 +1,362 @@
+package org.sparkzoo.models.training;
+
+import org.bytedeco.dnnl.convolution_backward_data;
+import org.bytedeco.dnnl.convolution_backward_weights;
+import org.bytedeco.dnnl.convolution_forward;
+import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.global.dnnl;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.reorder;
+import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.Pointer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.AlgoMode;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdDataAlgo;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdFilterAlgo;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.FwdAlgo;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
+import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.util.ConvolutionUtils;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A 2-D convolution's forward and backward passes on oneDNN 2.5, called directly through javacpp's {@code dnnl}
+ * preset (built for the javacpp 1.5.7 ND4J M2.1 runs on), in place of DL4J's helper, which goes through libnd4j's
+ * {@code conv2d} ops and the oneDNN 2.3 linked into libnd4j. Measured on an AVX-512 Xeon (BENCHMARKS.md, eleventh
+ * session): libnd4j asks oneDNN for an inference-only forward with the layout left open, and oneDNN 2.3 answers with
+ * its NHWC kernel, so every forward transposes its input and its output, and first transposes the (uninitialised)
+ * output buffer as well, since libnd4j loads every argument, outputs included, through the same reorder. Here the
+ * forward is a training forward with the layouts left to oneDNN (its blocked ones), the output is written, never
+ * read first, and the backward passes take the forward's layouts as their hint. Undilated convolutions of NCHW float
+ * activations only; other layouts, types and dilated kernels go to DL4J's helper, which this extends (so that its
+ * layer treats it as oneDNN's). javacpp's preset shares ND4J's OpenMP runtime (one libgomp in the process).
+ *
+ * <p>Each helper (one per layer) keeps the primitives for the last input shape it saw; the blocked copies live only
+ * for one call. {@code -Dsparkzoo.conv=libnd4j} leaves the convolutions to DL4J's helper (to compare).
+ */
+public class OneDnnConvHelper extends MKLDNNConvHelper {
+    /** {@code -Dsparkzoo.conv=libnd4j} keeps DL4J's (libnd4j's) convolution helper. */
+    public static final String CONV_PROPERTY = "sparkzoo.conv";
+    private static engine cpu;
+    private static final ThreadLocal<stream> STREAM = ThreadLocal.withInitial(() -> new stream(engine()));
+
+    /** False under {@code -Dsparkzoo.conv=libnd4j}: every call goes to DL4J's helper. */
+    private final boolean direct = enabled();
+    private Plan plan;
+
+    public OneDnnConvHelper(DataType dataType) {
+        super(dataType);
+    }
+
+    /** Whether ZooGraph should put this helper in place of DL4J's. */
+    public static boolean enabled() {
+        return !"libnd4j".equals(System.getProperty(CONV_PROPERTY));
+    }
+
+    private static synchronized engine engine() {
+        if (cpu == null) {
+            cpu = new engine(engine.kind.cpu, 0);
+        }
+        return cpu;
+    }
+
+    /** The primitives for one input shape and one set of convolution parameters, with the layouts they chose. */
+    static final class Plan {
+        final long[] key, x, w, y;
+        final memory.desc src, weights, bias, dst;   // ND4J's layouts: NCHW, OIHW, a
+        final convolution_forward forward;
+        final memory.desc forwardSrc, forwardWeights, forwardDst;
+        private final convolution_forward.primitive_desc forwardDesc;
+        private final long[] strides, dilates, padL, padR;
+        convolution_backward_data backwardData;
+        memory.desc dataDiffDst, dataWeights, dataDiffSrc;
+        convolution_backward_weights backwardWeights;
+        memory.desc weightsSrc, weightsDiffDst, weightsDiffWeights;
+
+        Plan(long[] key, long[] x, long[] w, long[] y, boolean hasBias, long[] strides, long[] dilates, long[] padL, long[] padR) {
+            this.key = key;
+            this.x = x;
+            this.w = w;
+            this.y = y;
+            this.strides = strides;
+            this.dilates = dilates;
+            this.padL = padL;
+            this.padR = padR;
+            src = new memory.desc(x, memory.data_type.f32, memory.format_tag.nchw);
+            weights = new memory.desc(w, memory.data_type.f32, memory.format_tag.oihw);
+            dst = new memory.desc(y, memory.data_type.f32, memory.format_tag.nchw);
+            bias = hasBias ? new memory.desc(new long[]{w[0]}, memory.data_type.f32, memory.format_tag.a) : new memory.desc();
+            forwardDesc = new convolution_forward.primitive_desc(new convolution_forward.desc(dnnl.prop_kind.forward_training,
+                    dnnl.algorithm.convolution_direct, any(x), any(w), bias, any(y), strides, dilates, padL, padR), engine());
+            forward = new convolution_forward(forwardDesc);
+            forwardSrc = forwardDesc.src_desc();
+            forwardWeights = forwardDesc.weights_desc();
+            forwardDst = forwardDesc.dst_desc();
+        }
+
+        /**
+         * The backward primitives, made at the first backward pass, with the forward's as their hint: Winograd's
+         * F(4x4, 3x3) for 3x3 stride-1 kernels where oneDNN has it for this CPU (as libnd4j's backward picks it;
+         * 1.6x faster than the direct kernel on resnet50's 64-channel 56x56 layers), else the direct kernel.
+         */
+        void backward() {
+            if (backwardData != null) {
+                return;
+            }
+            boolean wino = w[2] == 3 && w[3] == 3 && strides[0] == 1 && strides[1] == 1;
+            convolution_backward_data.primitive_desc data = null;
+            if (wino) {
+                data = orNull(() -> new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
+                        dnnl.algorithm.convolution_winograd, any(x), any(w), any(y), strides, dilates, padL, padR), engine(), forwardDesc));
+            }
+            if (data == null) {
+                data = new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
+                        dnnl.algorithm.convolution_direct, any(x), any(w), any(y), strides, dilates, padL, padR), engine(), forwardDesc);
+            }
+            backwardData = new convolution_backward_data(data);
+            dataDiffDst = data.diff_dst_desc();
+            dataWeights = data.weights_desc();
+            dataDiffSrc = data.diff_src_desc();
+            convolution_backward_weights.primitive_desc weights = null;
+            if (wino) {
+                weights = orNull(() -> new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
+                        dnnl.algorithm.convolution_winograd, any(x), any(w), bias, any(y), strides, dilates, padL, padR), engine(), forwardDesc));
+            }
+            if (weights == null) {
+                weights = new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
+                        dnnl.algorithm.convolution_direct, any(x), any(w), bias, any(y), strides, dilates, padL, padR), engine(), forwardDesc);
+            }
+            backwardWeights = new convolution_backward_weights(weights);
+            weightsSrc = weights.src_desc();
+            weightsDiffDst = weights.diff_dst_desc();
+            weightsDiffWeights = weights.diff_weights_desc();
+        }
+
+        /** {@code make}'s primitive descriptor, or null where oneDNN has no implementation for it (it throws). */
+        private static <T> T orNull(java.util.function.Supplier<T> make) {
+            try {
+                return make.get();
+            } catch (RuntimeException unavailable) {
+                return null;
+            }
+        }
+
+        private static memory.desc any(long[] dims) {
+            return new memory.desc(dims, memory.data_type.f32, memory.format_tag.any);
+        }
+    }
+
+    private boolean handled(INDArray input, INDArray weights, CNN2DFormat format) {
+        return direct && format == CNN2DFormat.NCHW && input.rank() == 4 && input.dataType() == DataType.FLOAT
+                && weights.dataType() == DataType.FLOAT;
+    }
+
+    /**
+     * The plan for this call (the last one, if the shapes and parameters are the same), with DL4J's padding at the
+     * top and left and what the output size leaves at the bottom and right (negative where a strided window does not
+     * reach the last rows, as libnd4j passes it too); null for the layouts, types and settings left to DL4J's helper.
+     */
+    Plan plan(INDArray input, INDArray weights, boolean hasBias, int[] kernel, int[] strides, int[] pad,
+              ConvolutionMode mode, int[] dilation, CNN2DFormat format) {
+        if (!handled(input, weights, format) || dilation[0] != 1 || dilation[1] != 1) {
+            return null;   // dilated convolutions stay DL4J's (libnd4j's oneDNN path rejects them, DL4J then runs its own)
+        }
+        int[] outSize;
+        int inH = (int) input.size(2), inW = (int) input.size(3);
+        if (mode == ConvolutionMode.Same) {
+            outSize = ConvolutionUtils.getOutputSize(input, kernel, strides, null, mode, dilation, CNN2DFormat.NCHW);
+            pad = ConvolutionUtils.getSameModeTopLeftPadding(outSize, new int[]{inH, inW}, kernel, strides, dilation);
+        } else {
+            outSize = ConvolutionUtils.getOutputSize(input, kernel, strides, pad, mode, dilation, CNN2DFormat.NCHW);
+        }
+        long[] x = input.shape(), w = weights.shape(), y = {x[0], w[0], outSize[0], outSize[1]};
+        long padB = (long) (outSize[0] - 1) * strides[0] + (long) (kernel[0] - 1) * dilation[0] + 1 - inH - pad[0];
+        long padR = (long) (outSize[1] - 1) * strides[1] + (long) (kernel[1] - 1) * dilation[1] + 1 - inW - pad[1];
+        long[] key = new long[]{x[0], x[1], x[2], x[3], w[0], w[1], w[2], w[3], y[0], y[1], y[2], y[3],
+                strides[0], strides[1], dilation[0], dilation[1], pad[0], pad[1], padB, padR, hasBias ? 1 : 0};
+        if (plan == null || !Arrays.equals(plan.key, key)) {
+            plan = new Plan(key, x, w, y, hasBias, new long[]{strides[0], strides[1]},
+                    new long[]{0, 0}, new long[]{pad[0], pad[1]}, new long[]{padB, padR});
+        }
+        return plan;
+    }
+
+    @Override
+    public INDArray preOutput(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                              AlgoMode mode, FwdAlgo fwdAlgo, ConvolutionMode convolutionMode, int[] dilation,
+                              CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
+        Plan p = plan(input, weights, bias != null, kernel, strides, pad, convolutionMode, dilation, format);
+        if (p == null) {
+            return super.preOutput(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode, dilation, format, workspaceMgr);
+        }
+        INDArray x = denseOrCopy(input);
+        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, p.y, 'c');
+        try (Call call = new Call()) {
+            memory src = call.in(p.src, x, p.forwardSrc);
+            memory w = call.in(p.weights, denseOrCopy(weights), p.forwardWeights);
+            memory dst = call.out(p.dst, out, p.forwardDst);
+            IntMemoryMap args = call.args();
+            args.put(dnnl.DNNL_ARG_SRC, src);
+            args.put(dnnl.DNNL_ARG_WEIGHTS, w);
+            if (bias != null) {
+                args.put(dnnl.DNNL_ARG_BIAS, call.user(p.bias, bias));
+            }
+            args.put(dnnl.DNNL_ARG_DST, dst);
+            p.forward.execute(call.stream, args);
+            call.finish();
+        }
+        return out;
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray input, INDArray weights, INDArray bias, INDArray delta,
+                                                     int[] kernel, int[] strides, int[] pad, INDArray biasGradView,
+                                                     INDArray weightGradView, IActivation afn, AlgoMode mode,
+                                                     BwdFilterAlgo bwdFilterAlgo, BwdDataAlgo bwdDataAlgo,
+                                                     ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format,
+                                                     LayerWorkspaceMgr workspaceMgr) {
+        Plan p = plan(input, weights, bias != null, kernel, strides, pad, convolutionMode, dilation, format);
+        if (p == null) {
+            return super.backpropGradient(input, weights, bias, delta, kernel, strides, pad, biasGradView, weightGradView,
+                    afn, mode, bwdFilterAlgo, bwdDataAlgo, convolutionMode, dilation, format, workspaceMgr);
+        }
+        INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
+        backward(p, input, weights, delta, dx, weightGradView, bias != null ? biasGradView : null);
+        Gradient g = new DefaultGradient();
+        if (biasGradView != null) {
+            g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
+        }
+        g.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGradView);
+        return new Pair<>(g, dx);
+    }
+
+    /**
+     * The weight (and bias) gradient into the views, and the input gradient into {@code dx} unless it is null (a
+     * layer that reads the network's input needs none).
+     */
+    void backward(Plan p, INDArray input, INDArray weights, INDArray delta, INDArray dx, INDArray weightGrad, INDArray biasGrad) {
+        p.backward();
+        INDArray x = denseOrCopy(input), dy = denseOrCopy(delta), w = denseOrCopy(weights);
+        try (Call call = new Call()) {
+            memory dyData = null;
+            if (dx != null) {
+                dyData = call.in(p.dst, dy, p.dataDiffDst);
+                IntMemoryMap args = call.args();
+                args.put(dnnl.DNNL_ARG_DIFF_DST, dyData);
+                args.put(dnnl.DNNL_ARG_WEIGHTS, call.in(p.weights, w, p.dataWeights));
+                args.put(dnnl.DNNL_ARG_DIFF_SRC, call.out(p.src, dx, p.dataDiffSrc));
+                p.backwardData.execute(call.stream, args);
+            }
+            memory dyWeights = dyData != null && p.weightsDiffDst.equals(p.dataDiffDst) ? dyData : call.in(p.dst, dy, p.weightsDiffDst);
+            IntMemoryMap args = call.args();
+            args.put(dnnl.DNNL_ARG_SRC, call.in(p.src, x, p.weightsSrc));
+            args.put(dnnl.DNNL_ARG_DIFF_DST, dyWeights);
+            args.put(dnnl.DNNL_ARG_DIFF_WEIGHTS, call.out(p.weights, weightGrad, p.weightsDiffWeights));
+            if (biasGrad != null) {
+                args.put(dnnl.DNNL_ARG_DIFF_BIAS, call.user(p.bias, biasGrad));
+            }
+            p.backwardWeights.execute(call.stream, args);
+            call.finish();
+        }
+    }
+
+    /** Whether {@code a}'s elements lie in C order without gaps (size-1 dimensions may have any stride). */
+    static boolean dense(INDArray a) {
+        long expected = 1;
+        for (int i = a.rank() - 1; i >= 0; i--) {
+            if (a.size(i) != 1 && a.stride(i) != expected) {
+                return false;
+            }
+            expected *= a.size(i);
+        }
+        return true;
+    }
+
+    private static INDArray denseOrCopy(INDArray a) {
+        return dense(a) ? a : a.dup('c');
+    }
+
+    /**
+     * The oneDNN memories of one call: ND4J's arrays wrapped as they are, the primitive's own layouts as buffers
+     * oneDNN allocates, the reorders in and out, all freed when the call ends.
+     */
+    private static final class Call implements AutoCloseable {
+        final stream stream = STREAM.get();
+        private final List<Pointer> owned = new ArrayList<>();
+        private final List<memory[]> outputs = new ArrayList<>();
+
+        /** A fresh argument map, freed with the call. */
+        IntMemoryMap args() {
+            IntMemoryMap m = new IntMemoryMap();
+            owned.add(m);
+            return m;
+        }
+
+        /** ND4J's array as a oneDNN memory in its own (user) layout. */
+        memory user(memory.desc layout, INDArray a) {
+            if (!dense(a)) {
+                throw new IllegalArgumentException("oneDNN convolution: a " + Arrays.toString(a.shape())
+                        + " array with strides " + Arrays.toString(a.stride()) + " is not C-contiguous");
+            }
+            // ND4J's view buffers point at their first element already (their offset is applied natively)
+            memory m = new memory(layout, engine(), a.data().addressPointer());
+            owned.add(m);
+            return m;
+        }
+
+        /** An input: reordered into the primitive's layout where that differs. */
+        memory in(memory.desc layout, INDArray a, memory.desc wanted) {
+            memory u = user(layout, a);
+            if (wanted.equals(layout)) {
+                return u;
+            }
+            memory m = new memory(wanted, engine());
+            owned.add(m);
+            reorder r = new reorder(u, m);
+            owned.add(r);
+            r.execute(stream, u, m);
+            return m;
+        }
+
+        /** An output: written in the primitive's layout and reordered into the array by {@link #finish}. */
+        memory out(memory.desc layout, INDArray a, memory.desc wanted) {
+            memory u = user(layout, a);
+            if (wanted.equals(layout)) {
+                return u;
+            }
+            memory m = new memory(wanted, engine());
+            owned.add(m);
+            outputs.add(new memory[]{m, u});
+            return m;
+        }
+
+        void finish() {
+            for (memory[] pair : outputs) {
+                reorder r = new reorder(pair[0], pair[1]);
+                owned.add(r);
+                r.execute(stream, pair[0], pair[1]);
+            }
+            stream._wait();
+        }
+
+        @Override
+        public void close() {
+            for (Pointer p : owned) {
+                p.close();
+            }
+        }
+    }
+}
