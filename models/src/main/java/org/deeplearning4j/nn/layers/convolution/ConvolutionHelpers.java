@@ -7,9 +7,9 @@ import java.util.function.Supplier;
 
 /**
  * Sets the helper of DL4J's convolution layer, whose field is protected and chosen by a class name fixed in DL4J
- * 1.0.0-M2.1 ({@code HelperUtils.createHelper}); sparkzoo's {@code ZooGraph} uses it to put its own, an extension of
- * DL4J's oneDNN helper, in the layers that read the network's input. Lives in DL4J's package for that reason only
- * (as {@code BatchNormHelpers}).
+ * 1.0.0-M2.1 ({@code HelperUtils.createHelper}); sparkzoo's {@code ZooGraph} uses it to put its own, extensions of
+ * DL4J's oneDNN helper, in every plain convolution ({@code OneDnnConvHelper}, and {@code InputConvHelper} in the
+ * layers that read the network's input). Lives in DL4J's package for that reason only (as {@code BatchNormHelpers}).
  */
 public final class ConvolutionHelpers {
     private ConvolutionHelpers() {
