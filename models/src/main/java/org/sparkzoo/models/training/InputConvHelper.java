@@ -5,9 +5,7 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.AlgoMode;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdDataAlgo;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdFilterAlgo;
-import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -74,15 +72,6 @@ public final class InputConvHelper extends OneDnnConvHelper {
             biasGradView.assign(delta.sum(0, 2, 3).reshape(biasGradView.shape()));
         }
         return new Pair<>(gradient(weightGradView, biasGradView), null);
-    }
-
-    private static Gradient gradient(INDArray weightGrad, INDArray biasGrad) {
-        Gradient g = new DefaultGradient();
-        if (biasGrad != null) {
-            g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGrad);
-        }
-        g.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGrad);
-        return g;
     }
 
     /** The symmetric padding of a stride-1, undilated convolution, or null where this helper does not apply. */

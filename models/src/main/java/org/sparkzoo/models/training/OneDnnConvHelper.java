@@ -235,12 +235,17 @@ public class OneDnnConvHelper extends MKLDNNConvHelper {
         }
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
         backward(p, input, weights, delta, dx, weightGradView, bias != null ? biasGradView : null);
+        return new Pair<>(gradient(weightGradView, biasGradView), dx);
+    }
+
+    /** A convolution's parameter gradients as DL4J's layer expects them back from its helper. */
+    static Gradient gradient(INDArray weightGrad, INDArray biasGrad) {
         Gradient g = new DefaultGradient();
-        if (biasGradView != null) {
-            g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
+        if (biasGrad != null) {
+            g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGrad);
         }
-        g.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGradView);
-        return new Pair<>(g, dx);
+        g.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGrad);
+        return g;
     }
 
     /**
