@@ -44,7 +44,7 @@ public final class InputConvHelper extends OneDnnConvHelper {
                                                      BwdFilterAlgo bwdFilterAlgo, BwdDataAlgo bwdDataAlgo,
                                                      ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format,
                                                      LayerWorkspaceMgr workspaceMgr) {
-        Plan plan = plan(input, weights, bias != null, kernel, strides, pad, convolutionMode, dilation, format);
+        Plan plan = plan(input, weights, kernel, strides, pad, convolutionMode, dilation, format);
         if (plan != null) {   // oneDNN 2.5's backward-weights pass alone, any stride
             backward(plan, input, weights, delta, null, weightGradView, bias != null ? biasGradView : null);
             return new Pair<>(gradient(weightGradView, bias != null ? biasGradView : null), null);

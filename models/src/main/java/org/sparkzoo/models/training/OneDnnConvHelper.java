@@ -73,20 +73,23 @@ public class OneDnnConvHelper extends MKLDNNConvHelper {
         return cpu;
     }
 
-    /** The primitives for one input shape and one set of convolution parameters, with the layouts they chose. */
+    /**
+     * The primitives for one input shape and one set of convolution parameters, with the layouts they chose. Whether
+     * a call has a bias is not part of the key: DL4J hands a layer without one a zero "dummy" bias in the forward and
+     * none in the backward, so a plan keyed on it was rebuilt at every call (each of densenet121's 120 convolutions
+     * made its primitives afresh twice a step). The forward and the weight gradient are made for each case they meet.
+     */
     static final class Plan {
         final long[] key, x, w, y;
-        final memory.desc src, weights, bias, dst;   // ND4J's layouts: NCHW, OIHW, a
-        final convolution_forward forward;
-        final memory.desc forwardSrc, forwardWeights, forwardDst;
-        private final convolution_forward.primitive_desc forwardDesc;
+        final memory.desc src, weights, dst;   // ND4J's layouts: NCHW, OIHW
+        final memory.desc bias;                // the bias's layout (a), for the calls that have one
         private final long[] strides, dilates, padL, padR;
+        private final Forward[] forwards = new Forward[2];   // without, with a bias
+        private final WeightGradient[] weightGradients = new WeightGradient[2];   // without, with the bias's
         convolution_backward_data backwardData;
         memory.desc dataDiffDst, dataWeights, dataDiffSrc;
-        convolution_backward_weights backwardWeights;
-        memory.desc weightsSrc, weightsDiffDst, weightsDiffWeights;
 
-        Plan(long[] key, long[] x, long[] w, long[] y, boolean hasBias, long[] strides, long[] dilates, long[] padL, long[] padR) {
+        Plan(long[] key, long[] x, long[] w, long[] y, long[] strides, long[] dilates, long[] padL, long[] padR) {
             this.key = key;
             this.x = x;
             this.w = w;
@@ -98,51 +101,70 @@ public class OneDnnConvHelper extends MKLDNNConvHelper {
             src = new memory.desc(x, memory.data_type.f32, memory.format_tag.nchw);
             weights = new memory.desc(w, memory.data_type.f32, memory.format_tag.oihw);
             dst = new memory.desc(y, memory.data_type.f32, memory.format_tag.nchw);
-            bias = hasBias ? new memory.desc(new long[]{w[0]}, memory.data_type.f32, memory.format_tag.a) : new memory.desc();
-            forwardDesc = new convolution_forward.primitive_desc(new convolution_forward.desc(dnnl.prop_kind.forward_training,
-                    dnnl.algorithm.convolution_direct, any(x), any(w), bias, any(y), strides, dilates, padL, padR), engine());
-            forward = new convolution_forward(forwardDesc);
-            forwardSrc = forwardDesc.src_desc();
-            forwardWeights = forwardDesc.weights_desc();
-            forwardDst = forwardDesc.dst_desc();
+            bias = new memory.desc(new long[]{w[0]}, memory.data_type.f32, memory.format_tag.a);
+        }
+
+        /** The training forward with or without a bias, with the layouts oneDNN chose for it. */
+        Forward forward(boolean hasBias) {
+            int i = hasBias ? 1 : 0;
+            if (forwards[i] == null) {
+                forwards[i] = new Forward(new convolution_forward.primitive_desc(new convolution_forward.desc(
+                        dnnl.prop_kind.forward_training, dnnl.algorithm.convolution_direct, any(x), any(w),
+                        hasBias ? bias : new memory.desc(), any(y), strides, dilates, padL, padR), engine()));
+            }
+            return forwards[i];
+        }
+
+        /** The forward the backward passes take as their hint: the one made first (their layouts are the same). */
+        private convolution_forward.primitive_desc hint() {
+            return (forwards[1] != null ? forwards[1] : forward(false)).desc;
         }
 
         /**
-         * The backward primitives, made at the first backward pass, with the forward's as their hint: Winograd's
+         * The backward-data primitive, made at the first backward pass, with the forward as its hint: Winograd's
          * F(4x4, 3x3) for 3x3 stride-1 kernels where oneDNN has it for this CPU (as libnd4j's backward picks it;
          * 1.6x faster than the direct kernel on resnet50's 64-channel 56x56 layers), else the direct kernel.
          */
-        void backward() {
+        void backwardData() {
             if (backwardData != null) {
                 return;
             }
-            boolean wino = w[2] == 3 && w[3] == 3 && strides[0] == 1 && strides[1] == 1;
             convolution_backward_data.primitive_desc data = null;
-            if (wino) {
+            if (winograd()) {
                 data = orNull(() -> new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
-                        dnnl.algorithm.convolution_winograd, any(x), any(w), any(y), strides, dilates, padL, padR), engine(), forwardDesc));
+                        dnnl.algorithm.convolution_winograd, any(x), any(w), any(y), strides, dilates, padL, padR), engine(), hint()));
             }
             if (data == null) {
                 data = new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
-                        dnnl.algorithm.convolution_direct, any(x), any(w), any(y), strides, dilates, padL, padR), engine(), forwardDesc);
+                        dnnl.algorithm.convolution_direct, any(x), any(w), any(y), strides, dilates, padL, padR), engine(), hint());
             }
             backwardData = new convolution_backward_data(data);
             dataDiffDst = data.diff_dst_desc();
             dataWeights = data.weights_desc();
             dataDiffSrc = data.diff_src_desc();
-            convolution_backward_weights.primitive_desc weights = null;
-            if (wino) {
-                weights = orNull(() -> new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
-                        dnnl.algorithm.convolution_winograd, any(x), any(w), bias, any(y), strides, dilates, padL, padR), engine(), forwardDesc));
+        }
+
+        /** The backward-weights primitive with or without the bias gradient, chosen as {@link #backwardData}'s is. */
+        WeightGradient weightGradient(boolean hasBias) {
+            int i = hasBias ? 1 : 0;
+            if (weightGradients[i] == null) {
+                memory.desc b = hasBias ? bias : new memory.desc();
+                convolution_backward_weights.primitive_desc weights = null;
+                if (winograd()) {
+                    weights = orNull(() -> new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
+                            dnnl.algorithm.convolution_winograd, any(x), any(w), b, any(y), strides, dilates, padL, padR), engine(), hint()));
+                }
+                if (weights == null) {
+                    weights = new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
+                            dnnl.algorithm.convolution_direct, any(x), any(w), b, any(y), strides, dilates, padL, padR), engine(), hint());
+                }
+                weightGradients[i] = new WeightGradient(weights);
             }
-            if (weights == null) {
-                weights = new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
-                        dnnl.algorithm.convolution_direct, any(x), any(w), bias, any(y), strides, dilates, padL, padR), engine(), forwardDesc);
-            }
-            backwardWeights = new convolution_backward_weights(weights);
-            weightsSrc = weights.src_desc();
-            weightsDiffDst = weights.diff_dst_desc();
-            weightsDiffWeights = weights.diff_weights_desc();
+            return weightGradients[i];
+        }
+
+        private boolean winograd() {
+            return w[2] == 3 && w[3] == 3 && strides[0] == 1 && strides[1] == 1;
         }
 
         /** {@code make}'s primitive descriptor, or null where oneDNN has no implementation for it (it throws). */
@@ -159,6 +181,34 @@ public class OneDnnConvHelper extends MKLDNNConvHelper {
         }
     }
 
+    /** A backward-weights primitive and the layouts of its source, output gradient and weight gradient. */
+    static final class WeightGradient {
+        final convolution_backward_weights primitive;
+        final memory.desc src, diffDst, diffWeights;
+
+        WeightGradient(convolution_backward_weights.primitive_desc desc) {
+            primitive = new convolution_backward_weights(desc);
+            src = desc.src_desc();
+            diffDst = desc.diff_dst_desc();
+            diffWeights = desc.diff_weights_desc();
+        }
+    }
+
+    /** A training forward primitive and the layouts of its source, weights and destination. */
+    static final class Forward {
+        final convolution_forward.primitive_desc desc;
+        final convolution_forward primitive;
+        final memory.desc src, weights, dst;
+
+        Forward(convolution_forward.primitive_desc desc) {
+            this.desc = desc;
+            primitive = new convolution_forward(desc);
+            src = desc.src_desc();
+            weights = desc.weights_desc();
+            dst = desc.dst_desc();
+        }
+    }
+
     private boolean handled(INDArray input, INDArray weights, CNN2DFormat format) {
         return direct && format == CNN2DFormat.NCHW && input.rank() == 4 && input.dataType() == DataType.FLOAT
                 && weights.dataType() == DataType.FLOAT;
@@ -169,7 +219,7 @@ public class OneDnnConvHelper extends MKLDNNConvHelper {
      * top and left and what the output size leaves at the bottom and right (negative where a strided window does not
      * reach the last rows, as libnd4j passes it too); null for the layouts, types and settings left to DL4J's helper.
      */
-    Plan plan(INDArray input, INDArray weights, boolean hasBias, int[] kernel, int[] strides, int[] pad,
+    Plan plan(INDArray input, INDArray weights, int[] kernel, int[] strides, int[] pad,
               ConvolutionMode mode, int[] dilation, CNN2DFormat format) {
         if (!handled(input, weights, format) || dilation[0] != 1 || dilation[1] != 1) {
             return null;   // dilated convolutions stay DL4J's (libnd4j's oneDNN path rejects them, DL4J then runs its own)
@@ -186,9 +236,9 @@ public class OneDnnConvHelper extends MKLDNNConvHelper {
         long padB = (long) (outSize[0] - 1) * strides[0] + (long) (kernel[0] - 1) * dilation[0] + 1 - inH - pad[0];
         long padR = (long) (outSize[1] - 1) * strides[1] + (long) (kernel[1] - 1) * dilation[1] + 1 - inW - pad[1];
         long[] key = new long[]{x[0], x[1], x[2], x[3], w[0], w[1], w[2], w[3], y[0], y[1], y[2], y[3],
-                strides[0], strides[1], dilation[0], dilation[1], pad[0], pad[1], padB, padR, hasBias ? 1 : 0};
+                strides[0], strides[1], dilation[0], dilation[1], pad[0], pad[1], padB, padR};
         if (plan == null || !Arrays.equals(plan.key, key)) {
-            plan = new Plan(key, x, w, y, hasBias, new long[]{strides[0], strides[1]},
+            plan = new Plan(key, x, w, y, new long[]{strides[0], strides[1]},
                     new long[]{0, 0}, new long[]{pad[0], pad[1]}, new long[]{padB, padR});
         }
         return plan;
@@ -198,16 +248,17 @@ public class OneDnnConvHelper extends MKLDNNConvHelper {
     public INDArray preOutput(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
                               AlgoMode mode, FwdAlgo fwdAlgo, ConvolutionMode convolutionMode, int[] dilation,
                               CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
-        Plan p = plan(input, weights, bias != null, kernel, strides, pad, convolutionMode, dilation, format);
+        Plan p = plan(input, weights, kernel, strides, pad, convolutionMode, dilation, format);
         if (p == null) {
             return super.preOutput(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode, dilation, format, workspaceMgr);
         }
         INDArray x = denseOrCopy(input);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, p.y, 'c');
+        Forward f = p.forward(bias != null);
         try (Call call = new Call()) {
-            memory src = call.in(p.src, x, p.forwardSrc);
-            memory w = call.in(p.weights, denseOrCopy(weights), p.forwardWeights);
-            memory dst = call.out(p.dst, out, p.forwardDst);
+            memory src = call.in(p.src, x, f.src);
+            memory w = call.in(p.weights, denseOrCopy(weights), f.weights);
+            memory dst = call.out(p.dst, out, f.dst);
             IntMemoryMap args = call.args();
             args.put(dnnl.DNNL_ARG_SRC, src);
             args.put(dnnl.DNNL_ARG_WEIGHTS, w);
@@ -215,7 +266,7 @@ public class OneDnnConvHelper extends MKLDNNConvHelper {
                 args.put(dnnl.DNNL_ARG_BIAS, call.user(p.bias, bias));
             }
             args.put(dnnl.DNNL_ARG_DST, dst);
-            p.forward.execute(call.stream, args);
+            f.primitive.execute(call.stream, args);
             call.finish();
         }
         return out;
@@ -228,7 +279,7 @@ public class OneDnnConvHelper extends MKLDNNConvHelper {
                                                      BwdFilterAlgo bwdFilterAlgo, BwdDataAlgo bwdDataAlgo,
                                                      ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format,
                                                      LayerWorkspaceMgr workspaceMgr) {
-        Plan p = plan(input, weights, bias != null, kernel, strides, pad, convolutionMode, dilation, format);
+        Plan p = plan(input, weights, kernel, strides, pad, convolutionMode, dilation, format);
         if (p == null) {
             return super.backpropGradient(input, weights, bias, delta, kernel, strides, pad, biasGradView, weightGradView,
                     afn, mode, bwdFilterAlgo, bwdDataAlgo, convolutionMode, dilation, format, workspaceMgr);
@@ -253,11 +304,12 @@ public class OneDnnConvHelper extends MKLDNNConvHelper {
      * layer that reads the network's input needs none).
      */
     void backward(Plan p, INDArray input, INDArray weights, INDArray delta, INDArray dx, INDArray weightGrad, INDArray biasGrad) {
-        p.backward();
+        WeightGradient weightGradient = p.weightGradient(biasGrad != null);
         INDArray x = denseOrCopy(input), dy = denseOrCopy(delta), w = denseOrCopy(weights);
         try (Call call = new Call()) {
             memory dyData = null;
             if (dx != null) {
+                p.backwardData();
                 dyData = call.in(p.dst, dy, p.dataDiffDst);
                 IntMemoryMap args = call.args();
                 args.put(dnnl.DNNL_ARG_DIFF_DST, dyData);
@@ -265,15 +317,15 @@ public class OneDnnConvHelper extends MKLDNNConvHelper {
                 args.put(dnnl.DNNL_ARG_DIFF_SRC, call.out(p.src, dx, p.dataDiffSrc));
                 p.backwardData.execute(call.stream, args);
             }
-            memory dyWeights = dyData != null && p.weightsDiffDst.equals(p.dataDiffDst) ? dyData : call.in(p.dst, dy, p.weightsDiffDst);
+            memory dyWeights = dyData != null && weightGradient.diffDst.equals(p.dataDiffDst) ? dyData : call.in(p.dst, dy, weightGradient.diffDst);
             IntMemoryMap args = call.args();
-            args.put(dnnl.DNNL_ARG_SRC, call.in(p.src, x, p.weightsSrc));
+            args.put(dnnl.DNNL_ARG_SRC, call.in(p.src, x, weightGradient.src));
             args.put(dnnl.DNNL_ARG_DIFF_DST, dyWeights);
-            args.put(dnnl.DNNL_ARG_DIFF_WEIGHTS, call.out(p.weights, weightGrad, p.weightsDiffWeights));
+            args.put(dnnl.DNNL_ARG_DIFF_WEIGHTS, call.out(p.weights, weightGrad, weightGradient.diffWeights));
             if (biasGrad != null) {
                 args.put(dnnl.DNNL_ARG_DIFF_BIAS, call.user(p.bias, biasGrad));
             }
-            p.backwardWeights.execute(call.stream, args);
+            weightGradient.primitive.execute(call.stream, args);
             call.finish();
         }
     }

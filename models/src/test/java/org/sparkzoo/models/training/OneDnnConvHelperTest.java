@@ -130,17 +130,36 @@ class OneDnnConvHelperTest {
         return c;
     }
 
+    /**
+     * DL4J's convolution layer hands a layer without a bias a zero "dummy" bias in the forward and none in the
+     * backward: one plan must serve both (a plan keyed on the bias was made afresh at every call, primitives and all).
+     */
+    @Test
+    void aLayerWithoutBiasKeepsOnePlanAcrossItsForwardAndBackward() {
+        OneDnnConvHelper direct = new OneDnnConvHelper(DataType.FLOAT);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 8, 10, 10), weights = Nd4j.rand(DataType.FLOAT, 16, 8, 3, 3);
+        int[] kernel = {3, 3}, strides = {1, 1}, pad = {1, 1}, dilation = {1, 1};
+        LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
+        INDArray y = direct.preOutput(x, weights, Nd4j.zeros(DataType.FLOAT, 1, 16), kernel, strides, pad,
+                AlgoMode.PREFER_FASTEST, null, ConvolutionMode.Truncate, dilation, CNN2DFormat.NCHW, none);
+        OneDnnConvHelper.Plan forward = direct.plan(x, weights, kernel, strides, pad, ConvolutionMode.Truncate, dilation, CNN2DFormat.NCHW);
+        direct.backpropGradient(x, weights, null, Nd4j.onesLike(y), kernel, strides, pad, null, Nd4j.zeros(DataType.FLOAT, 16, 8, 3, 3),
+                new ActivationIdentity(), AlgoMode.PREFER_FASTEST, null, null, ConvolutionMode.Truncate, dilation, CNN2DFormat.NCHW, none);
+        assertTrue(forward == direct.plan(x, weights, kernel, strides, pad, ConvolutionMode.Truncate, dilation, CNN2DFormat.NCHW),
+                "the backward without a bias made a new plan after the forward with DL4J's zero bias");
+    }
+
     @Test
     void otherLayoutsAndDilatedKernelsGoToDl4jsHelper() {
         OneDnnConvHelper direct = new OneDnnConvHelper(DataType.FLOAT);
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 6, 6, 4);   // NHWC
         INDArray weights = Nd4j.rand(DataType.FLOAT, 8, 4, 3, 3);
-        assertNull(direct.plan(x, weights, false, new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1},
+        assertNull(direct.plan(x, weights, new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1},
                 ConvolutionMode.Truncate, new int[]{1, 1}, CNN2DFormat.NHWC));
         INDArray nchw = Nd4j.rand(DataType.FLOAT, 2, 4, 9, 9);
-        assertNull(direct.plan(nchw, weights, false, new int[]{3, 3}, new int[]{1, 1}, new int[]{2, 2},
+        assertNull(direct.plan(nchw, weights, new int[]{3, 3}, new int[]{1, 1}, new int[]{2, 2},
                 ConvolutionMode.Truncate, new int[]{2, 2}, CNN2DFormat.NCHW), "dilated");
-        assertTrue(direct.plan(nchw, weights, false, new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1},
+        assertTrue(direct.plan(nchw, weights, new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1},
                 ConvolutionMode.Truncate, new int[]{1, 1}, CNN2DFormat.NCHW) != null);
     }
 }
