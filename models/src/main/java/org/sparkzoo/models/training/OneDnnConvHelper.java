@@ -115,7 +115,10 @@ public class OneDnnConvHelper extends MKLDNNConvHelper {
             return forwards[i];
         }
 
-        /** The forward the backward passes take as their hint: the one made first (their layouts are the same). */
+        /**
+         * The forward the backward passes take as their hint: the one with a bias where it was made (DL4J's layer
+         * always passes one, a zero one if it has none), else the one without; their layouts are the same.
+         */
         private convolution_forward.primitive_desc hint() {
             return (forwards[1] != null ? forwards[1] : forward(false)).desc;
         }
