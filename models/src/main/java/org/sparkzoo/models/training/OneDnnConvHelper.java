@@ -33,9 +33,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A 2-D convolution's forward and backward passes on oneDNN 2.5, called directly through javacpp's {@code dnnl}
- * preset (built for the javacpp 1.5.7 ND4J M2.1 runs on), in place of DL4J's helper, which goes through libnd4j's
- * {@code conv2d} ops and the oneDNN 2.3 linked into libnd4j. Measured on an AVX-512 Xeon (BENCHMARKS.md, eleventh
+ * A 2-D convolution's forward and backward passes on oneDNN 3.13 (the release PyTorch 2.15 links), called directly
+ * through javacpp's {@code dnnl} preset, in place of DL4J's helper, which goes through libnd4j's {@code conv2d} ops
+ * and the oneDNN 2.3 linked into libnd4j. Measured on an AVX-512 Xeon (BENCHMARKS.md, eleventh
  * session): libnd4j asks oneDNN for an inference-only forward with the layout left open, and oneDNN 2.3 answers with
  * its NHWC kernel, so every forward transposes its input and its output, and first transposes the (uninitialised)
  * output buffer as well, since libnd4j loads every argument, outputs included, through the same reorder. Here the
@@ -108,9 +108,9 @@ public class OneDnnConvHelper extends MKLDNNConvHelper {
         Forward forward(boolean hasBias) {
             int i = hasBias ? 1 : 0;
             if (forwards[i] == null) {
-                forwards[i] = new Forward(new convolution_forward.primitive_desc(new convolution_forward.desc(
+                forwards[i] = new Forward(new convolution_forward.primitive_desc(engine(),
                         dnnl.prop_kind.forward_training, dnnl.algorithm.convolution_direct, any(x), any(w),
-                        hasBias ? bias : new memory.desc(), any(y), strides, dilates, padL, padR), engine()));
+                        hasBias ? bias : new memory.desc(), any(y), strides, dilates, padL, padR));
             }
             return forwards[i];
         }
@@ -124,59 +124,31 @@ public class OneDnnConvHelper extends MKLDNNConvHelper {
         }
 
         /**
-         * The backward-data primitive, made at the first backward pass, with the forward as its hint: Winograd's
-         * F(4x4, 3x3) for 3x3 stride-1 kernels where oneDNN has it for this CPU (as libnd4j's backward picks it;
-         * 1.6x faster than the direct kernel on resnet50's 64-channel 56x56 layers), else the direct kernel.
+         * The backward-data primitive, made at the first backward pass, with the forward as its hint. The direct
+         * kernel: oneDNN 3 keeps Winograd for inference only (2.5's F(4x4, 3x3) training kernels, taken for 3x3
+         * stride-1 layers until the fourteenth session, are gone; BENCHMARKS.md has what that costs resnet50).
          */
         void backwardData() {
             if (backwardData != null) {
                 return;
             }
-            convolution_backward_data.primitive_desc data = null;
-            if (winograd()) {
-                data = orNull(() -> new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
-                        dnnl.algorithm.convolution_winograd, any(x), any(w), any(y), strides, dilates, padL, padR), engine(), hint()));
-            }
-            if (data == null) {
-                data = new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
-                        dnnl.algorithm.convolution_direct, any(x), any(w), any(y), strides, dilates, padL, padR), engine(), hint());
-            }
+            convolution_backward_data.primitive_desc data = new convolution_backward_data.primitive_desc(engine(),
+                    dnnl.algorithm.convolution_direct, any(x), any(w), any(y), strides, dilates, padL, padR, hint());
             backwardData = new convolution_backward_data(data);
             dataDiffDst = data.diff_dst_desc();
             dataWeights = data.weights_desc();
             dataDiffSrc = data.diff_src_desc();
         }
 
-        /** The backward-weights primitive with or without the bias gradient, chosen as {@link #backwardData}'s is. */
+        /** The backward-weights primitive with or without the bias gradient, with the forward as its hint. */
         WeightGradient weightGradient(boolean hasBias) {
             int i = hasBias ? 1 : 0;
             if (weightGradients[i] == null) {
-                memory.desc b = hasBias ? bias : new memory.desc();
-                convolution_backward_weights.primitive_desc weights = null;
-                if (winograd()) {
-                    weights = orNull(() -> new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
-                            dnnl.algorithm.convolution_winograd, any(x), any(w), b, any(y), strides, dilates, padL, padR), engine(), hint()));
-                }
-                if (weights == null) {
-                    weights = new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
-                            dnnl.algorithm.convolution_direct, any(x), any(w), b, any(y), strides, dilates, padL, padR), engine(), hint());
-                }
-                weightGradients[i] = new WeightGradient(weights);
+                weightGradients[i] = new WeightGradient(new convolution_backward_weights.primitive_desc(engine(),
+                        dnnl.algorithm.convolution_direct, any(x), any(w), hasBias ? bias : new memory.desc(), any(y),
+                        strides, dilates, padL, padR, hint()));
             }
             return weightGradients[i];
-        }
-
-        private boolean winograd() {
-            return w[2] == 3 && w[3] == 3 && strides[0] == 1 && strides[1] == 1;
-        }
-
-        /** {@code make}'s primitive descriptor, or null where oneDNN has no implementation for it (it throws). */
-        private static <T> T orNull(java.util.function.Supplier<T> make) {
-            try {
-                return make.get();
-            } catch (RuntimeException unavailable) {
-                return null;
-            }
         }
 
         private static memory.desc any(long[] dims) {
