@@ -49,7 +49,20 @@ public final class IdxToImageNet {
         }
     }
 
-    public static void main(String[] args) throws IOException {
+    /** Bad input (a missing or malformed file or option) ends with one line naming it and exit status 1. */
+    public static void main(String[] args) {
+        try {
+            run(args);
+        } catch (IOException | UncheckedIOException | IllegalArgumentException | IndexOutOfBoundsException e) {
+            String what = e instanceof IndexOutOfBoundsException ? "an option without its value: " + String.join(" ", args)
+                    : e instanceof NumberFormatException ? "a number expected: " + e.getMessage()
+                    : String.valueOf(e instanceof UncheckedIOException ? e.getCause() : e.getMessage());
+            System.err.println("IdxToImageNet: " + what);
+            System.exit(1);
+        }
+    }
+
+    private static void run(String[] args) throws IOException {
         List<String> positional = new ArrayList<>();
         String classNames = null;
         int limitTrain = 0, limitVal = 0, quality = 95;
@@ -101,7 +114,8 @@ public final class IdxToImageNet {
             if (found[slot] == null) found[slot] = f;
         }
         if (found[0] == null || found[1] == null) {
-            throw new IllegalArgumentException("no IDX training files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz]) in " + inputs);
+            throw new IllegalArgumentException("no IDX training files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz]) in " + inputs
+                    + ": give the folder that holds them (Debian's dataset-fashion-mnist: /usr/share/datasets/fashion-mnist)");
         }
         return found;
     }
