@@ -146,6 +146,8 @@ public final class KernelBench {
         m.put("images_per_second", round(o.batch / median, 3));
         m.put("seconds_per_step", round(median, 6));
         m.put("images_per_second_mean", round(o.batch / mean, 3));
+        m.put("seconds_per_step_p10_p90_p99", List.of(
+                round(quantile(seconds, 0.1), 6), round(quantile(seconds, 0.9), 6), round(quantile(seconds, 0.99), 6)));
         m.put("timing", "median step");
         m.put("steps", o.steps);
         m.put("warmup", warmup);
@@ -221,6 +223,13 @@ public final class KernelBench {
         Arrays.sort(v);
         int n = v.length;
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+
+    /** The q-quantile of {@code values}, nearest rank: how the slow steps spread, beside the median. */
+    static double quantile(double[] values, double q) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v[(int) Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))];
     }
 
     private static double round(double v, int digits) {
