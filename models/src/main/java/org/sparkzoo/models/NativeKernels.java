@@ -23,8 +23,10 @@ import java.util.Locale;
  * ({@code OMP_NUM_THREADS}, overriding {@value #BLAS_THREADS_ENV}), and OpenBLAS's worker then spins in
  * {@code sched_yield} for about 0.1 s after every product (its {@code THREAD_TIMEOUT}): on a 2-core machine that is a
  * third busy thread beside the main one and OpenMP's, and a lenet5 step took 28 ms instead of 7 one time in five or
- * more. The zoo's products are its classifiers' (convolutions are oneDNN's), a few percent of a step at most, so one
- * thread costs little where it does not pay (BENCHMARKS.md, sixteenth session).
+ * more. The zoo's products are its classifiers' (convolutions are oneDNN's): one thread made lenet5's mean step
+ * 13-40% faster and mobilenet_v2's 1-13%, and cost the VGG family, whose 4096-wide dense layers are real work, 6-12%
+ * (vgg16 on 2 threads; BENCHMARKS.md, "Fifteenth and sixteenth sessions"), where {@value #BLAS_THREADS_ENV} gives
+ * the threads back.
  */
 public final class NativeKernels {
     public static final String HELPERS_DISABLE_PROPERTY = "org.eclipse.deeplearning4j.helpers.disable";
