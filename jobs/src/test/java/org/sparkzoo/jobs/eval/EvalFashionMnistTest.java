@@ -11,7 +11,12 @@ import org.sparkzoo.dataprep.ImageRecord;
 import org.sparkzoo.dataprep.Manifest;
 import org.sparkzoo.dataprep.ShardReader;
 import org.sparkzoo.dataprep.image.Image;
+import org.sparkzoo.dataprep.transform.CenterCrop;
+import org.sparkzoo.dataprep.transform.Compose;
+import org.sparkzoo.dataprep.transform.CornerCrop;
+import org.sparkzoo.dataprep.transform.HorizontalFlip;
 import org.sparkzoo.dataprep.transform.Presets;
+import org.sparkzoo.dataprep.transform.Resize;
 import org.sparkzoo.dataprep.transform.Transform;
 import org.sparkzoo.jobs.checkpoint.Checkpoints;
 
@@ -57,11 +62,7 @@ class EvalFashionMnistTest {
     @Test
     void distributedTop1AndTop5EqualASingleProcessComputation() throws IOException {
         Manifest.Split val = run.manifest.split("val");
-        List<ImageRecord> records = new ArrayList<>();
-        String base = run.data.endsWith("/") ? run.data : run.data + "/";
-        for (Manifest.ShardInfo shard : val.shards) {
-            records.addAll(ShardReader.readAll(base + shard.file, run.hadoop));
-        }
+        List<ImageRecord> records = valRecords();
         int n = records.size();
         Transform center = Presets.eval(28, 32);
         float[] x = new float[n * 28 * 28];
@@ -153,25 +154,124 @@ class EvalFashionMnistTest {
     }
 
     /**
-     * Averaging helps in the expected direction. Tolerance: 0.5 points (10 of the 2000 images). Measured while
-     * writing this test: the mean ensemble of the two seeds beats its best member, and ten-crop beats the
-     * center crop for both models trained on random crops + flips (the printed figures show the margins);
-     * a regression that scored the wrong view, mixed up members or dropped images falls well below.
+     * The mean ensemble and ten-crop against a plain loop in this thread: its own shard reads, its own views
+     * (Resize(32), then the center crop or torchvision's TenCrop: 4 corners + center, each also mirrored), one
+     * forward pass per member and view, softmax averaged per image. The top-1 counts must match except for images
+     * whose two leading mean scores tie within float noise. One property the mean guarantees whatever the
+     * trainings: where both members put the true class first, so does their mean (p_A(y) >= p_A(c) and
+     * p_B(y) >= p_B(c) for every c), so the ensemble is right at least wherever both members are. Whether the
+     * ensemble beats its best member, or ten-crop the center crop, depends on the two trainings, whose float
+     * rounding differs between CPUs and BLAS settings (one CI run: ensemble 0.7725, best member 0.7785): printed,
+     * not asserted.
      */
     @Test
-    void meanEnsembleAndTenCropAreNoWorseThanTheirParts() throws IOException {
-        EvalResult centerPair = run.evaluate("center", run.modelA, run.modelB);
-        double bestMember = Math.max(centerPair.members.get(0).top1, centerPair.members.get(1).top1);
+    void meanEnsembleAndTenCropEqualASingleProcessComputation() throws IOException {
+        List<ImageRecord> records = valRecords();
+        int n = records.size();
+        List<Transform> center = List.of(Presets.eval(28, 32));
+        List<Transform> tenCrop = new ArrayList<>();
+        for (boolean flip : new boolean[]{false, true}) {
+            for (CornerCrop.Corner c : CornerCrop.Corner.values()) {
+                tenCrop.add(flip ? new Compose(new Resize(32), new CornerCrop(28, c), new HorizontalFlip()) : new Compose(new Resize(32), new CornerCrop(28, c)));
+            }
+            tenCrop.add(flip ? new Compose(new Resize(32), new CenterCrop(28), new HorizontalFlip()) : Presets.eval(28, 32));
+        }
+        float[][] a = meanSoftmax(run.modelA, records, center);
+        float[][] b = meanSoftmax(run.modelB, records, center);
+        float[][] mean = new float[n][];
+        long bothRight = 0;
+        for (int i = 0; i < n; i++) {
+            mean[i] = new float[a[i].length];
+            for (int c = 0; c < a[i].length; c++) {
+                mean[i][c] = (a[i][c] + b[i][c]) / 2;
+            }
+            int y = records.get(i).label;
+            bothRight += argmax(a[i]) == y && argmax(b[i]) == y ? 1 : 0;
+        }
+        EvalResult pair = run.evaluate("center", run.modelA, run.modelB);
         EvalResult tenA = run.evaluate("ten-crop", run.modelA);
         EvalResult tenB = run.evaluate("ten-crop", run.modelB);
-        EvalResult centerB = run.evaluate("center", run.modelB);
-        System.out.printf(Locale.ROOT, "center: A %.4f B %.4f mean-ensemble %.4f; ten-crop: A %.4f B %.4f%n",
-                centerPair.members.get(0).top1, centerPair.members.get(1).top1, centerPair.ensemble.top1, tenA.ensemble.top1, tenB.ensemble.top1);
-        assertEquals(centerA.ensemble.top1Correct, centerPair.members.get(0).top1Correct, "a member scores as it does alone");
-        assertTrue(centerPair.ensemble.top1 >= bestMember - 0.005,
-                "mean ensemble " + centerPair.ensemble.top1 + " vs best member " + bestMember);
-        assertTrue(tenA.ensemble.top1 >= centerA.ensemble.top1 - 0.005, "ten-crop " + tenA.ensemble.top1 + " vs center " + centerA.ensemble.top1);
-        assertTrue(tenB.ensemble.top1 >= centerB.ensemble.top1 - 0.005, "ten-crop " + tenB.ensemble.top1 + " vs center " + centerB.ensemble.top1);
+        System.out.printf(Locale.ROOT, "center: A %.4f B %.4f mean-ensemble %.4f (both members right: %d/%d); ten-crop: A %.4f B %.4f%n",
+                pair.members.get(0).top1, pair.members.get(1).top1, pair.ensemble.top1, bothRight, n, tenA.ensemble.top1, tenB.ensemble.top1);
+        assertEquals(centerA.ensemble.top1Correct, pair.members.get(0).top1Correct, "a member scores as it does alone");
+        assertTop1Matches(pair.ensemble, mean, records, "mean ensemble");
+        assertTrue(pair.ensemble.top1Correct >= bothRight - nearTies(mean),
+                "the mean ensemble is right on " + pair.ensemble.top1Correct + " images, fewer than the " + bothRight + " both members get right");
+        assertTop1Matches(tenA.ensemble, meanSoftmax(run.modelA, records, tenCrop), records, "ten-crop A");
+        assertTop1Matches(tenB.ensemble, meanSoftmax(run.modelB, records, tenCrop), records, "ten-crop B");
+    }
+
+    private List<ImageRecord> valRecords() throws IOException {
+        List<ImageRecord> records = new ArrayList<>();
+        String base = run.data.endsWith("/") ? run.data : run.data + "/";
+        for (Manifest.ShardInfo shard : run.manifest.split("val").shards) {
+            records.addAll(ShardReader.readAll(base + shard.file, run.hadoop));
+        }
+        return records;
+    }
+
+    /** Per image, the model's softmax averaged over the views, each view one forward pass over all images. */
+    private float[][] meanSoftmax(String checkpoint, List<ImageRecord> records, List<Transform> views) throws IOException {
+        int n = records.size();
+        ComputationGraph net = Checkpoints.load(checkpoint, run.hadoop, false).network;
+        float[][] sum = new float[n][];
+        for (Transform view : views) {
+            float[] x = new float[n * 28 * 28];
+            for (int i = 0; i < n; i++) {
+                ImageRecord r = records.get(i);
+                Presets.toTensor(view.apply(new Image(r.image, r.height, r.width, r.channels), null), Presets.GREY_MEAN, Presets.GREY_STD, x, i * 28 * 28);
+            }
+            INDArray p = net.output(false, Nd4j.create(x, new long[]{n, 1, 28, 28}, 'c'))[0];
+            for (int i = 0; i < n; i++) {
+                float[] s = p.getRow(i).toFloatVector();
+                if (sum[i] == null) {
+                    sum[i] = new float[s.length];
+                }
+                for (int c = 0; c < s.length; c++) {
+                    sum[i][c] += s[c] / views.size();
+                }
+            }
+        }
+        return sum;
+    }
+
+    private static void assertTop1Matches(EvalResult.Scores d, float[][] scores, List<ImageRecord> records, String what) {
+        long top1 = 0;
+        for (int i = 0; i < scores.length; i++) {
+            top1 += argmax(scores[i]) == records.get(i).label ? 1 : 0;
+        }
+        long ties = nearTies(scores);
+        System.out.printf(Locale.ROOT, "%s: single process top-1 %d/%d, eval-job %d/%d, near ties %d%n", what, top1, scores.length, d.top1Correct, d.count, ties);
+        assertEquals(scores.length, d.count, what + ": images");
+        assertTrue(Math.abs(d.top1Correct - top1) <= ties, what + ": eval-job top-1 " + d.top1Correct + " vs " + top1 + " computed here");
+    }
+
+    private static int argmax(float[] s) {
+        int best = 0;
+        for (int c = 1; c < s.length; c++) {
+            if (s[c] > s[best]) {
+                best = c;
+            }
+        }
+        return best;
+    }
+
+    /** Images whose two leading scores tie within float noise: a different summation order may swap them. */
+    private static long nearTies(float[][] scores) {
+        long ties = 0;
+        for (float[] s : scores) {
+            float first = Float.NEGATIVE_INFINITY, second = Float.NEGATIVE_INFINITY;
+            for (float v : s) {
+                if (v > first) {
+                    second = first;
+                    first = v;
+                } else if (v > second) {
+                    second = v;
+                }
+            }
+            ties += tie(first, second) ? 1 : 0;
+        }
+        return ties;
     }
 
     /** metrics.json, report.md, report.html and the PNGs are written, with the Fashion-MNIST reference labelled as such. */
