@@ -65,12 +65,13 @@ final class RectifierLayer extends ActivationLayer {
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(), input.shape(), 'c');
-        Nd4j.exec(new Step(input, dx, 0.0));                  // 1 where x > 0
-        if (six) {
-            INDArray capped = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, input.dataType(), input.shape(), 'c');
-            Nd4j.exec(new Step(input, capped, BELOW_SIX));    // 1 where x >= 6
-            dx.subi(capped);
+        if (!six) {
+            return new Pair<>(new DefaultGradient(), Rectifier.derivative(input, epsilon, dx));
         }
+        Nd4j.exec(new Step(input, dx, 0.0));                  // 1 where x > 0
+        INDArray capped = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, input.dataType(), input.shape(), 'c');
+        Nd4j.exec(new Step(input, capped, BELOW_SIX));        // 1 where x >= 6
+        dx.subi(capped);
         dx.muli(epsilon);
         return new Pair<>(new DefaultGradient(), dx);
     }

@@ -3,6 +3,7 @@ package org.sparkzoo.models.training;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.graph.vertex.impl.ElementWiseVertex;
@@ -14,6 +15,8 @@ import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.convolution.DepthwiseConvolution2DLayer;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionHelpers;
 import org.deeplearning4j.nn.layers.normalization.BatchNormHelpers;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sparkzoo.models.vertices.BroadcastProductVertex;
@@ -31,8 +34,9 @@ import java.util.List;
  * skip DL4J's two copies of their input, depthwise convolutions are {@link DepthwiseLayer}s, which skip the second
  * forward pass DL4J runs in their backward, convolutions with the identity activation are
  * {@link LinearConvolutionLayer}s, which need no kept output at all, and squeeze-and-excitation's channel gates are
- * applied by a {@link ChannelScaleVertex}, which skips the tiling of the gates in the backward of DL4J's product.
- * The other convolutions run on oneDNN 2.5 called directly ({@link OneDnnConvHelper}) instead of through libnd4j.
+ * applied by a {@link ChannelScaleVertex}, which skips the tiling of the gates in the backward of DL4J's product;
+ * convolution and dense layers with a plain ReLU take its derivative from {@link Rectifier}, which skips
+ * {@code relu_bp}'s per-element function calls. The other convolutions run on oneDNN 3 called directly ({@link OneDnnConvHelper}) instead of through libnd4j.
  * Everything else is DL4J's; saved models are plain ComputationGraphs (the class is not part of the configuration).
  */
 public class ZooGraph extends ComputationGraph {
@@ -72,6 +76,7 @@ public class ZooGraph extends ComputationGraph {
                 }
             }
             replaceLayers();
+            replaceRectifiers();
             replaceVertices();
         }
     }
@@ -119,6 +124,26 @@ public class ZooGraph extends ComputationGraph {
                 if (layers[i] == stock) {
                     layers[i] = replacement;
                 }
+            }
+        }
+    }
+
+    /**
+     * Gives each convolution and dense layer whose activation is plain ReLU the {@link Rectifier}, through a copy of
+     * its layer configuration (the layer reads its activation from there at every pass); the graph's configuration,
+     * the one saved with the model, keeps DL4J's {@code ActivationReLU}.
+     */
+    private void replaceRectifiers() {
+        for (Layer layer : getLayers()) {
+            boolean takesIt = layer.getClass() == ConvolutionLayer.class || layer.getClass() == org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class;
+            if (!takesIt) {
+                continue;
+            }
+            IActivation fn = ((org.deeplearning4j.nn.conf.layers.BaseLayer) layer.conf().getLayer()).getActivationFn();
+            if (fn.getClass() == ActivationReLU.class && RectifierLayer.takes(fn)) {
+                NeuralNetConfiguration own = layer.conf().clone();
+                ((org.deeplearning4j.nn.conf.layers.BaseLayer) own.getLayer()).setActivationFn(new Rectifier());
+                layer.setConf(own);
             }
         }
     }

@@ -100,4 +100,44 @@ class RectifierLayerTest {
                     "the graph's layer list and its vertices hold the same layer " + layer.conf().getLayer().getLayerName());
         }
     }
+
+    /** {@link Rectifier}'s derivative against DL4J's {@code ActivationReLU}, on the same kinks. */
+    @Test
+    void rectifierMatchesDl4jsReluDerivative() {
+        Random random = new Random(5);
+        long[] shape = {4, 6, 33, 35};
+        int length = 4 * 6 * 33 * 35;
+        float[] kinks = {0f, -0f, Math.nextUp(0f), Math.nextDown(0f)};
+        float[] xs = new float[length], dys = new float[length];
+        for (int i = 0; i < length; i++) {
+            xs[i] = i % 5 == 0 ? kinks[(i / 5) % kinks.length] : (float) (random.nextGaussian() * 5);
+            dys[i] = (float) random.nextGaussian();
+        }
+        INDArray dy = Nd4j.create(dys, shape, 'c');
+        INDArray stock = new ActivationReLU().backprop(Nd4j.create(xs, shape, 'c'), dy.dup()).getFirst();
+        INDArray fast = new Rectifier().backprop(Nd4j.create(xs, shape, 'c'), dy.dup()).getFirst();
+        for (int i = 0; i < length; i++) {
+            assertTrue(stock.getFloat(i) == fast.getFloat(i), "at x = " + xs[i] + ": " + stock.getFloat(i) + " against " + fast.getFloat(i));
+        }
+        INDArray z = Nd4j.create(xs, shape, 'c');
+        assertEquals(new ActivationReLU().getActivation(z.dup(), true), new Rectifier().getActivation(z.dup(), true), "the forward is DL4J's");
+    }
+
+    /** lenet5's convolutions and dense layers run the Rectifier; its saved configuration still names DL4J's ReLU. */
+    @Test
+    void zooGraphsGiveTheirReluLayersTheRectifierAndSaveDl4jsActivation() {
+        ComputationGraph net = ModelRegistry.get("lenet5").build(ModelConfig.of(10, 1, 28, 28));
+        long rectifiers = 0;
+        for (Layer layer : net.getLayers()) {
+            org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
+            if (conf instanceof org.deeplearning4j.nn.conf.layers.BaseLayer
+                    && ((org.deeplearning4j.nn.conf.layers.BaseLayer) conf).getActivationFn() instanceof Rectifier) {
+                rectifiers++;
+            }
+        }
+        assertEquals(4, rectifiers, "lenet5's two convolutions and two hidden dense layers");
+        String json = net.getConfiguration().toJson();
+        assertFalse(json.contains(Rectifier.class.getName()), "the saved configuration is plain DL4J");
+        assertTrue(json.contains(ActivationReLU.class.getName()));
+    }
 }
