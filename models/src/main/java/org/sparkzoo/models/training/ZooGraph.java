@@ -36,7 +36,8 @@ import java.util.List;
  * {@link LinearConvolutionLayer}s, which need no kept output at all, and squeeze-and-excitation's channel gates are
  * applied by a {@link ChannelScaleVertex}, which skips the tiling of the gates in the backward of DL4J's product;
  * convolution and dense layers with a plain ReLU take its derivative from {@link Rectifier}, which skips
- * {@code relu_bp}'s per-element function calls. The other convolutions run on oneDNN 3 called directly ({@link OneDnnConvHelper}) instead of through libnd4j.
+ * {@code relu_bp}'s per-element function calls. The other convolutions run on oneDNN 3 called directly
+ * ({@link OneDnnConvHelper}) instead of through libnd4j.
  * Everything else is DL4J's; saved models are plain ComputationGraphs (the class is not part of the configuration).
  */
 public class ZooGraph extends ComputationGraph {
