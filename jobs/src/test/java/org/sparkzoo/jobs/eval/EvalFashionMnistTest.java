@@ -64,19 +64,11 @@ class EvalFashionMnistTest {
         Manifest.Split val = run.manifest.split("val");
         List<ImageRecord> records = valRecords();
         int n = records.size();
-        Transform center = Presets.eval(28, 32);
-        float[] x = new float[n * 28 * 28];
-        for (int i = 0; i < n; i++) {
-            ImageRecord r = records.get(i);
-            Image img = center.apply(new Image(r.image, r.height, r.width, r.channels), null);
-            Presets.toTensor(img, Presets.GREY_MEAN, Presets.GREY_STD, x, i * 28 * 28);
-        }
-        ComputationGraph net = Checkpoints.load(run.modelA, run.hadoop, false).network;
-        INDArray p = net.output(false, Nd4j.create(x, new long[]{n, 1, 28, 28}, 'c'))[0];
+        float[][] p = meanSoftmax(run.modelA, records, List.of(Presets.eval(28, 32)));
         long top1 = 0, top5 = 0, nearTies = 0;
         long[][] confusion = new long[10][10];
         for (int i = 0; i < n; i++) {
-            float[] s = p.getRow(i).toFloatVector();
+            float[] s = p[i];
             Integer[] order = new Integer[10];
             for (int c = 0; c < 10; c++) {
                 order[c] = c;
