@@ -25,7 +25,10 @@ final class Rectifier extends ActivationReLU {
         return out.muli(epsilon);
     }
 
-    /** {@code in} is overwritten, as {@code IActivation} allows; the layers that call this compute it afresh each pass. */
+    /**
+     * {@code in} is overwritten, as {@code IActivation} allows: the pre-activation the layer hands over (a fresh
+     * one, or the convolution's kept forward output) is read by nothing after its derivative.
+     */
     @Override
     public Pair<INDArray, INDArray> backprop(INDArray in, INDArray epsilon) {
         assertShape(in, epsilon);
